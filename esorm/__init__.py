@@ -1,0 +1,1 @@
+"""esorm: async persistence for Elasticsearch in Domain-Driven-Design style."""

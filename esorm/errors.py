@@ -1,0 +1,135 @@
+"""One tree of errors with a single root, so callers can catch esorm's failures precisely."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+
+class EsormError(Exception):
+    """Root of every error esorm raises."""
+
+
+class ConfigurationError(EsormError):
+    """Settings that cannot work: a bad URL, conflicting credentials, a bad chunk size."""
+
+
+class MappingError(EsormError):
+    """An entity cannot be mapped: unsupported field type, bad index name, conflicting registration."""
+
+
+class NotRegisteredError(MappingError):
+    """An entity type was used that the registry does not know."""
+
+
+class ConnectionFailedError(EsormError):
+    """The server could not be reached or did not answer in time. Never carries credentials."""
+
+
+class VersionMismatchError(EsormError):
+    """The server's major version does not match the installed elasticsearch client."""
+
+
+class IndexMappingConflictError(EsormError):
+    """An existing index maps a field with another type than the entity now declares."""
+
+    def __init__(self, index: str, field: str, old_type: str, new_type: str) -> None:
+        self.index = index
+        self.field = field
+        self.old_type = old_type
+        self.new_type = new_type
+        super().__init__(
+            f"index {index!r}: field {field!r} is mapped as {old_type!r} but the entity now "
+            f"declares {new_type!r}; Elasticsearch cannot change a field's type in place, "
+            f"so create a new index and reindex into it"
+        )
+
+
+class NotFoundError(EsormError):
+    """A document that was asked for by id does not exist."""
+
+    def __init__(self, entity: type[Any], index: str, doc_id: str) -> None:
+        self.entity = entity
+        self.index = index
+        self.id = doc_id
+        super().__init__(f"{entity.__name__} {doc_id!r} not found in index {index!r}")
+
+
+class IndexMissingError(EsormError):
+    """An entity's index does not exist yet; create it through the index manager."""
+
+
+class InvalidEntityError(EsormError):
+    """An entity failed validation or cannot be stored; raised before anything is sent."""
+
+
+class UnitOfWorkStateError(EsormError):
+    """A unit of work was used in a state that does not allow it (closed, other task, not entered)."""
+
+
+class QueryError(EsormError):
+    """A query cannot be built: unknown field, wrong value type, bad pagination."""
+
+
+class RelationNotLoadedError(EsormError):
+    """A relation was read before the repository loaded it."""
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class WriteFailure:
+    """One bulk item the server refused, tied back to the entity it was for."""
+
+    entity: Any
+    operation: str
+    index: str
+    id: str
+    status: int
+    error_type: str
+    reason: str
+
+    @property
+    def is_conflict(self) -> bool:
+        """True for version conflicts and already-existing documents (409)."""
+        return self.status == 409
+
+    @property
+    def is_missing(self) -> bool:
+        """True when the document to change or delete does not exist (404)."""
+        return self.status == 404
+
+    def __str__(self) -> str:
+        return (
+            f"{type(self.entity).__name__} {self.id!r} in {self.index!r}: {self.operation} "
+            f"failed with {self.status} {self.error_type}: {self.reason}"
+        )
+
+
+class CommitError(EsormError):
+    """Some operations of a commit failed; every failure is listed, the rest were written."""
+
+    def __init__(self, failures: Sequence[WriteFailure], written: int = 0) -> None:
+        self.failures: tuple[WriteFailure, ...] = tuple(failures)
+        self.written = written
+        lines = "\n".join(f"  - {f}" for f in self.failures)
+        super().__init__(
+            f"{len(self.failures)} of {len(self.failures) + written} operations failed "
+            f"(the others were written; failed entities stay pending):\n{lines}"
+        )
+
+    @property
+    def entities(self) -> list[Any]:
+        """The entities whose write failed, in the order they were sent."""
+        return [f.entity for f in self.failures]
+
+
+class ConflictError(CommitError):
+    """A commit failed only because of version conflicts or already-existing documents."""
+
+
+class TransportFailedError(ConnectionFailedError):
+    """The connection failed during a commit; unconfirmed writes stay pending for a later commit."""
+
+    def __init__(self, message: str, *, confirmed: int = 0) -> None:
+        self.confirmed = confirmed
+        super().__init__(message)

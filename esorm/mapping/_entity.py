@@ -1,0 +1,130 @@
+"""What the registry knows about one entity class: index, id, routing, mapping, serialization."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar, get_args
+
+from pydantic import BaseModel
+
+from esorm.domain import new_id
+from esorm.errors import InvalidEntityError
+
+E = TypeVar("E", bound=BaseModel)
+
+IdFunction = Callable[[Any], "str | None"]
+RoutingFunction = Callable[[Any], "str | None"]
+
+MAX_ID_BYTES = 512
+
+
+@dataclass(frozen=True, slots=True)
+class Timestamps:
+    """Names of the fields the unit of work stamps: `created` once, `updated` on every write."""
+
+    created: str = "created_at"
+    updated: str = "updated_at"
+
+
+@dataclass(frozen=True, eq=False)
+class EntityMapping(Generic[E]):
+    """The persistence facts of one entity class, kept beside it rather than on it.
+
+    Attributes:
+        entity: the plain pydantic class.
+        index: the full index name (registry prefix included) reads and writes go to.
+        id_field: the field holding the document id, or None when ids live only in esorm.
+        id_function: computes the id from the entity; wins over `id_field` when both are set.
+        routing: computes the shard routing value from the entity.
+        properties: the generated Elasticsearch field mapping.
+    """
+
+    entity: type[E]
+    index: str
+    base_index: str
+    id_field: str | None
+    id_function: IdFunction | None
+    routing: RoutingFunction | None
+    settings: Mapping[str, Any]
+    field_overrides: Mapping[str, Mapping[str, Any]]
+    timestamps: Timestamps | None
+    dynamic: str | bool | None
+    properties: Mapping[str, Any]
+    stored_names: Mapping[str, str] = field(repr=False)
+    excluded_fields: frozenset[str] = field(default=frozenset(), repr=False)
+
+    @property
+    def name(self) -> str:
+        """The entity's class name, for messages."""
+        return self.entity.__name__
+
+    # -- identity ---------------------------------------------------------------------------
+
+    def id_of(self, entity: E) -> str | None:
+        """The document id this entity carries, or None when it has none yet."""
+        if self.id_function is not None:
+            value: Any = self.id_function(entity)
+        elif self.id_field is not None:
+            value = getattr(entity, self.id_field)
+        else:
+            return None
+        if value is None or value == "":
+            return None
+        return check_document_id(str(value), self.name)
+
+    def assign_new_id(self, entity: E) -> str:
+        """Give an entity without an id a fresh time-ordered one, on its id field if it has one."""
+        doc_id = new_id()
+        if self.id_field is not None and self.id_function is None:
+            annotation = self.entity.model_fields[self.id_field].annotation
+            wants_uuid = annotation is uuid.UUID or uuid.UUID in get_args(annotation)
+            object.__setattr__(entity, self.id_field, uuid.UUID(doc_id) if wants_uuid else doc_id)
+            # pydantic tracks explicitly set fields; keep the id in dumps that exclude unset ones
+            entity.__pydantic_fields_set__.add(self.id_field)
+        return doc_id
+
+    def routing_of(self, entity: E) -> str | None:
+        """The routing value for this entity's document, or None for default routing."""
+        if self.routing is None:
+            return None
+        value = self.routing(entity)
+        return None if value is None else str(value)
+
+    # -- serialization ----------------------------------------------------------------------
+
+    def to_source(self, entity: E) -> dict[str, Any]:
+        """The `_source` document for an entity: JSON-mode dump under stored (alias) names."""
+        return entity.model_dump(
+            mode="json", by_alias=True, exclude=self.excluded_fields or None, warnings=False
+        )
+
+    def from_source(self, source: Mapping[str, Any], doc_id: str | None = None) -> E:
+        """Build an entity from a `_source`, filling the id field from `_id` when it is absent."""
+        if doc_id is not None and self.id_field is not None and self.id_function is None:
+            stored = self.stored_names[self.id_field]
+            if stored not in source:
+                source = {**source, stored: doc_id}
+        return self.entity.model_validate(source)
+
+    def index_body(self) -> dict[str, Any]:
+        """Settings and mappings for creating this entity's index."""
+        mappings: dict[str, Any] = {"properties": dict(self.properties)}
+        if self.dynamic is not None:
+            mappings["dynamic"] = self.dynamic
+        body: dict[str, Any] = {"mappings": mappings}
+        if self.settings:
+            body["settings"] = dict(self.settings)
+        return body
+
+
+def check_document_id(doc_id: str, owner: str) -> str:
+    """Refuse ids Elasticsearch would reject (over 512 bytes) before anything is sent."""
+    size = len(doc_id.encode())
+    if size > MAX_ID_BYTES:
+        raise InvalidEntityError(
+            f"{owner}: document id is {size} bytes long; Elasticsearch allows at most "
+            f"{MAX_ID_BYTES} bytes (id starts with {doc_id[:40]!r})"
+        )
+    return doc_id

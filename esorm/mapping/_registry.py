@@ -1,0 +1,193 @@
+"""The registry: which entity classes are persisted, where, and how; the domain never sees it."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
+
+from esorm.errors import MappingError, NotRegisteredError
+from esorm.mapping._entity import EntityMapping, IdFunction, RoutingFunction, Timestamps
+from esorm.mapping._fields import build_properties
+from esorm.mapping._names import check_index_name, default_index_name
+
+E = TypeVar("E", bound=BaseModel)
+
+_DEFAULT_ID = "id"
+
+
+class Registry:
+    """Maps entity classes to indices, ids, routing and field mappings.
+
+    One registry per application (often a Singleton in the DI container). The prefix
+    applies to every index name, so tests and tenants can share a cluster.
+    """
+
+    def __init__(self, *, prefix: str = "") -> None:
+        self._prefix = prefix
+        self._mappings: dict[type[BaseModel], EntityMapping[Any]] = {}
+
+    @property
+    def prefix(self) -> str:
+        """The prefix put before every index name."""
+        return self._prefix
+
+    def register(
+        self,
+        entity: type[E],
+        *,
+        index: str | None = None,
+        id: str | IdFunction | None = _DEFAULT_ID,  # noqa: A002 - the natural keyword here
+        routing: RoutingFunction | None = None,
+        settings: Mapping[str, Any] | None = None,
+        fields: Mapping[str, Mapping[str, Any]] | None = None,
+        timestamps: bool | Timestamps = False,
+        dynamic: str | bool | None = None,
+    ) -> EntityMapping[E]:
+        """Record how `entity` is stored; registering the same class again must agree.
+
+        Args:
+            index: index name without the prefix; defaults to the snake-cased class name.
+            id: name of the id field, a function computing the id, or None to let esorm
+                generate ids it keeps outside the entity. The default "id" field is used
+                only when the class has one.
+            routing: computes the routing value of each document.
+            settings: index settings (shards, replicas, analysis...).
+            fields: per-field mapping overrides, by Python field name; replace the generated one.
+            timestamps: True (fields `created_at`/`updated_at`) or a `Timestamps` naming them.
+            dynamic: the mapping's `dynamic` setting ("strict" refuses unknown fields).
+        """
+        if not (isinstance(entity, type) and issubclass(entity, BaseModel)):
+            raise MappingError(f"{entity!r} is not a pydantic model class")
+        mapping = self._build(
+            entity,
+            index=index,
+            id=id,
+            routing=routing,
+            settings=settings,
+            fields=fields,
+            timestamps=timestamps,
+            dynamic=dynamic,
+        )
+        existing = self._mappings.get(entity)
+        if existing is not None:
+            if _registration_key(existing) != _registration_key(mapping):
+                raise MappingError(
+                    f"{entity.__name__} is already registered with different settings "
+                    f"(index {existing.base_index!r}); register each entity once"
+                )
+            return existing
+        self._mappings[entity] = mapping
+        return mapping
+
+    def mapping_for(self, entity: type[E]) -> EntityMapping[E]:
+        """The mapping of a registered class; raises `NotRegisteredError` naming it otherwise."""
+        try:
+            return self._mappings[entity]
+        except KeyError:
+            raise NotRegisteredError(
+                f"{getattr(entity, '__name__', entity)!r} is not registered; call "
+                f"registry.register({getattr(entity, '__name__', 'Entity')}, ...) first"
+            ) from None
+
+    def __contains__(self, entity: object) -> bool:
+        return entity in self._mappings
+
+    def __iter__(self) -> Iterator[EntityMapping[Any]]:
+        return iter(list(self._mappings.values()))
+
+    def __len__(self) -> int:
+        return len(self._mappings)
+
+    def with_prefix(self, prefix: str) -> Registry:
+        """A copy of this registry whose index names use another prefix (tests, tenants)."""
+        copy = Registry(prefix=prefix)
+        for entity, mapping in self._mappings.items():
+            full = check_index_name(prefix + mapping.base_index, owner=entity.__name__)
+            copy._mappings[entity] = dataclasses.replace(mapping, index=full)
+        return copy
+
+    # -- building ---------------------------------------------------------------------------
+
+    def _build(
+        self,
+        entity: type[E],
+        *,
+        index: str | None,
+        id: str | IdFunction | None,  # noqa: A002
+        routing: RoutingFunction | None,
+        settings: Mapping[str, Any] | None,
+        fields: Mapping[str, Mapping[str, Any]] | None,
+        timestamps: bool | Timestamps,
+        dynamic: str | bool | None,
+    ) -> EntityMapping[E]:
+        name = entity.__name__
+        base_index = index if index is not None else default_index_name(name)
+        full_index = check_index_name(self._prefix + base_index, owner=name)
+        model_fields = entity.model_fields
+
+        id_field: str | None = None
+        id_function: IdFunction | None = None
+        if callable(id):
+            id_function = id
+        elif id is not None:
+            if id in model_fields:
+                id_field = id
+            elif id != _DEFAULT_ID:
+                raise MappingError(f"{name}: id field {id!r} is not a field of the entity")
+
+        overrides = dict(fields or {})
+        unknown = sorted(set(overrides) - set(model_fields))
+        if unknown:
+            raise MappingError(f"{name}: field overrides name unknown fields {unknown}")
+
+        stamps = _timestamps(timestamps)
+        if stamps is not None:
+            for field_name in (stamps.created, stamps.updated):
+                if field_name not in model_fields:
+                    raise MappingError(
+                        f"{name}: timestamps need a field {field_name!r} "
+                        f"(datetime | None = None) on the entity"
+                    )
+
+        properties = build_properties(entity, overrides)
+        stored_names = {
+            field_name: info.alias or field_name for field_name, info in model_fields.items()
+        }
+        return EntityMapping(
+            entity=entity,
+            index=full_index,
+            base_index=base_index,
+            id_field=id_field,
+            id_function=id_function,
+            routing=routing,
+            settings=dict(settings or {}),
+            field_overrides=overrides,
+            timestamps=stamps,
+            dynamic=dynamic,
+            properties=properties,
+            stored_names=stored_names,
+        )
+
+
+def _timestamps(value: bool | Timestamps) -> Timestamps | None:
+    if isinstance(value, Timestamps):
+        return value
+    return Timestamps() if value else None
+
+
+def _registration_key(mapping: EntityMapping[Any]) -> tuple[Any, ...]:
+    return (
+        mapping.base_index,
+        mapping.id_field,
+        mapping.id_function,
+        mapping.routing,
+        dict(mapping.settings),
+        {k: dict(v) for k, v in mapping.field_overrides.items()},
+        mapping.timestamps,
+        mapping.dynamic,
+    )
+
+

@@ -1,0 +1,154 @@
+"""The identity map: one tracked instance per document, with everything Elasticsearch knows beside it."""
+
+from __future__ import annotations
+
+import copy
+import datetime
+import decimal
+import enum
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel
+
+from esorm.mapping import EntityMapping
+
+IdentityKey = tuple[type[BaseModel], str, str]
+"""(entity type, concrete index, document id): unique per document within a unit of work."""
+
+# Values of these types cannot change in place, so a snapshot may share them.
+_IMMUTABLE: frozenset[type] = frozenset(
+    {
+        str,
+        int,
+        float,
+        bool,
+        bytes,
+        type(None),
+        datetime.datetime,
+        datetime.date,
+        datetime.time,
+        datetime.timedelta,
+        decimal.Decimal,
+        uuid.UUID,
+    }
+)
+
+
+class State(enum.Enum):
+    """Where a tracked entity stands relative to the server. Dirty is derived, not stored."""
+
+    NEW = "new"
+    CLEAN = "clean"
+    REMOVED = "removed"
+
+
+def take_snapshot(entity: BaseModel) -> dict[str, Any]:
+    """Copy the entity's field values: shallow for immutable values, deep for the rest."""
+    snapshot = dict(entity.__dict__)
+    for name, value in snapshot.items():
+        kind = type(value)
+        if kind not in _IMMUTABLE and not issubclass(kind, enum.Enum):
+            snapshot[name] = copy.deepcopy(value)
+    extra = entity.__pydantic_extra__
+    if extra:
+        snapshot["__pydantic_extra__"] = copy.deepcopy(extra)
+    return snapshot
+
+
+def differs_from(entity: BaseModel, snapshot: dict[str, Any]) -> bool:
+    """True when any field value (or extra) changed since the snapshot was taken."""
+    extra = entity.__pydantic_extra__
+    if extra or "__pydantic_extra__" in snapshot:
+        if extra != snapshot.get("__pydantic_extra__"):
+            return True
+        current = {**entity.__dict__, "__pydantic_extra__": extra}
+        return current != snapshot
+    return entity.__dict__ != snapshot
+
+
+@dataclass(slots=True, eq=False)
+class Entry:
+    """One tracked document: the entity plus index, id, version, routing, state and snapshot.
+
+    `seq_no` 0 is a real version; None means the server has not confirmed any version yet.
+    `source_filtered` marks an entity loaded with only part of its `_source`.
+    """
+
+    entity: BaseModel
+    mapping: EntityMapping[Any]
+    index: str
+    id: str
+    routing: str | None
+    state: State
+    seq_no: int | None = None
+    primary_term: int | None = None
+    snapshot: dict[str, Any] | None = field(default=None, repr=False)
+    source_filtered: bool = False
+
+    @property
+    def key(self) -> IdentityKey:
+        """This entry's identity key."""
+        return (self.mapping.entity, self.index, self.id)
+
+    @property
+    def is_dirty(self) -> bool:
+        """True for a clean entry whose entity changed since it was loaded or written."""
+        return (
+            self.state is State.CLEAN
+            and self.snapshot is not None
+            and differs_from(self.entity, self.snapshot)
+        )
+
+    def mark_written(self, seq_no: int, primary_term: int) -> None:
+        """Record a confirmed write: new version, fresh snapshot, clean."""
+        self.seq_no = seq_no
+        self.primary_term = primary_term
+        self.state = State.CLEAN
+        self.snapshot = take_snapshot(self.entity)
+
+
+class IdentityMap:
+    """Tracked entries by identity key and by entity object; answers without a round trip."""
+
+    __slots__ = ("_by_key", "_by_object")
+
+    def __init__(self) -> None:
+        self._by_key: dict[IdentityKey, Entry] = {}
+        self._by_object: dict[int, Entry] = {}
+
+    def get(self, key: IdentityKey) -> Entry | None:
+        """The entry for a document, if tracked."""
+        return self._by_key.get(key)
+
+    def entry_of(self, entity: BaseModel) -> Entry | None:
+        """The entry tracking this very object, if any."""
+        entry = self._by_object.get(id(entity))
+        return entry if entry is not None and entry.entity is entity else None
+
+    def put(self, entry: Entry) -> None:
+        """Track an entry; the caller makes sure its key is free."""
+        self._by_key[entry.key] = entry
+        self._by_object[id(entry.entity)] = entry
+
+    def discard(self, entry: Entry) -> None:
+        """Stop tracking an entry."""
+        self._by_key.pop(entry.key, None)
+        if self._by_object.get(id(entry.entity)) is entry:
+            del self._by_object[id(entry.entity)]
+
+    def clear(self) -> None:
+        """Forget everything (rollback, end of a unit of work)."""
+        self._by_key.clear()
+        self._by_object.clear()
+
+    def __iter__(self) -> Iterator[Entry]:
+        return iter(list(self._by_key.values()))
+
+    def __len__(self) -> int:
+        return len(self._by_key)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._by_key

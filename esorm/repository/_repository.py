@@ -1,0 +1,231 @@
+"""Repositories: load and register aggregates of one entity type; only the unit of work writes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel
+
+from esorm.errors import EsormError, IndexMissingError, InvalidEntityError, NotFoundError
+from esorm.mapping import EntityMapping
+from esorm.repository._identity import State
+from esorm.repository._session import Session
+from esorm.repository._transport import translate_errors
+
+E = TypeVar("E", bound=BaseModel)
+
+
+@dataclass(frozen=True, slots=True)
+class Found(Generic[E]):
+    """What `get_many` found: entities in the order asked for, and the ids that do not exist."""
+
+    entities: list[E] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+
+    def __iter__(self) -> Any:
+        return iter(self.entities)
+
+    def __len__(self) -> int:
+        return len(self.entities)
+
+
+class Repository(Generic[E]):
+    """Loads and registers entities of one type inside a unit of work.
+
+    Subclass it to add domain-specific queries; the unit of work creates one per type.
+    """
+
+    def __init__(self, session: Session, entity: type[E]) -> None:
+        self._session = session
+        self._mapping: EntityMapping[E] = session.registry.mapping_for(entity)
+
+    @property
+    def mapping(self) -> EntityMapping[E]:
+        """How this repository's entity type is stored."""
+        return self._mapping
+
+    @property
+    def entity(self) -> type[E]:
+        """The entity class this repository loads."""
+        return self._mapping.entity
+
+    # -- reads ------------------------------------------------------------------------------
+
+    async def get(
+        self,
+        doc_id: str,
+        *,
+        routing: str | None = None,
+        source_includes: Sequence[str] | None = None,
+        source_excludes: Sequence[str] | None = None,
+    ) -> E:
+        """Load one entity by id; the tracked instance answers without a request.
+
+        Raises:
+            NotFoundError: no such document (or it was removed in this unit of work).
+        """
+        found = await self.find(
+            doc_id,
+            routing=routing,
+            source_includes=source_includes,
+            source_excludes=source_excludes,
+        )
+        if found is None:
+            raise NotFoundError(self._mapping.entity, self._mapping.index, str(doc_id))
+        return found
+
+    async def find(
+        self,
+        doc_id: str,
+        *,
+        routing: str | None = None,
+        source_includes: Sequence[str] | None = None,
+        source_excludes: Sequence[str] | None = None,
+    ) -> E | None:
+        """Like `get`, but None when the document does not exist."""
+        self._session.guard()
+        mapping = self._mapping
+        doc_id = str(doc_id)
+        tracked = self._tracked(doc_id)
+        if tracked is not None:
+            return tracked
+        self._check_routing(routing)
+        params: dict[str, Any] = {"index": mapping.index, "id": doc_id}
+        if routing is not None:
+            params["routing"] = routing
+        filtered = bool(source_includes or source_excludes)
+        if source_includes:
+            params["source_includes"] = list(source_includes)
+        if source_excludes:
+            params["source_excludes"] = list(source_excludes)
+        with translate_errors(self._session.client, f"get {mapping.name} {doc_id!r}"):
+            response = await self._session.lenient.get(**params)
+        body = response.body
+        if not body.get("found"):
+            _raise_if_index_missing(body, mapping)
+            return None
+        return self._session.hydrate(mapping, body, routing=routing, source_filtered=filtered)
+
+    async def get_many(
+        self, ids: Iterable[str], *, routing: str | Sequence[str | None] | None = None
+    ) -> Found[E]:
+        """Load many entities with one `mget`; order kept, missing ids reported, not raised.
+
+        Args:
+            routing: one routing value for all ids, or one per id.
+        """
+        self._session.guard()
+        mapping = self._mapping
+        id_list = [str(i) for i in ids]
+        routings = _routings(routing, len(id_list))
+        if routing is None:
+            self._check_routing(None)
+        by_id: dict[str, E | None] = {}
+        docs: list[dict[str, Any]] = []
+        for doc_id, doc_routing in zip(id_list, routings, strict=True):
+            if doc_id in by_id:
+                continue
+            tracked = self._tracked(doc_id)
+            if tracked is not None:
+                by_id[doc_id] = tracked
+                continue
+            by_id[doc_id] = None
+            doc: dict[str, Any] = {"_index": mapping.index, "_id": doc_id}
+            if doc_routing is not None:
+                doc["routing"] = doc_routing
+            docs.append(doc)
+        if docs:
+            with translate_errors(self._session.client, f"mget {mapping.name}"):
+                response = await self._session.client.mget(docs=docs)
+            for doc, hit in zip(docs, response.body["docs"], strict=True):
+                if hit.get("found"):
+                    by_id[hit["_id"]] = self._session.hydrate(
+                        mapping, hit, routing=doc.get("routing")
+                    )
+                elif "error" in hit:
+                    _raise_if_index_missing(hit, mapping)
+                    raise EsormError(f"mget {mapping.name} {hit['_id']!r}: {hit['error']}")
+        result: Found[E] = Found()
+        for doc_id in id_list:
+            entity = by_id[doc_id]
+            if entity is None:
+                result.missing.append(doc_id)
+            else:
+                result.entities.append(entity)
+        return result
+
+    async def exists(self, doc_id: str, *, routing: str | None = None) -> bool:
+        """Whether the document exists, as this unit of work sees it (pending adds count)."""
+        self._session.guard()
+        doc_id = str(doc_id)
+        entry = self._session.identity.get((self._mapping.entity, self._mapping.index, doc_id))
+        if entry is not None:
+            return entry.state is not State.REMOVED
+        self._check_routing(routing)
+        with translate_errors(self._session.client, f"exists {self.mapping.name}"):
+            response = await self._session.lenient.exists(
+                index=self._mapping.index, id=doc_id, routing=routing
+            )
+        return bool(response)
+
+    # -- registering changes (written by the unit of work's commit) -------------------------
+
+    def add(self, entity: E) -> E:
+        """Track a new entity (validated now; written as `create` on commit) and return it."""
+        self._session.guard()
+        self._session.track_new(self._mapping, entity)
+        return entity
+
+    def add_all(self, entities: Iterable[E]) -> list[E]:
+        """Track several new entities."""
+        return [self.add(entity) for entity in entities]
+
+    def remove(self, entity: E) -> None:
+        """Schedule a tracked entity's deletion, guarded by its loaded version, on commit."""
+        self._session.guard()
+        self._session.mark_removed(self._mapping, entity)
+
+    def id_of(self, entity: E) -> str:
+        """The document id of a tracked entity (also for ids esorm generated)."""
+        entry = self._session.identity.entry_of(entity)
+        if entry is not None:
+            return entry.id
+        doc_id = self._mapping.id_of(entity)
+        if doc_id is None:
+            raise InvalidEntityError(f"this {self._mapping.name} has no id and is not tracked")
+        return doc_id
+
+    # -- helpers ----------------------------------------------------------------------------
+
+    def _tracked(self, doc_id: str) -> E | None:
+        entry = self._session.identity.get((self._mapping.entity, self._mapping.index, doc_id))
+        if entry is None or entry.state is State.REMOVED:
+            return None
+        return entry.entity  # type: ignore[return-value]
+
+    def _check_routing(self, routing: str | None) -> None:
+        if routing is None and self._mapping.routing is not None:
+            raise InvalidEntityError(
+                f"{self._mapping.name} documents are routed; pass routing= so the request "
+                f"reaches the shard that holds the document"
+            )
+
+
+def _routings(routing: str | Sequence[str | None] | None, count: int) -> list[str | None]:
+    if routing is None or isinstance(routing, str):
+        return [routing] * count
+    values = list(routing)
+    if len(values) != count:
+        raise InvalidEntityError(f"got {len(values)} routing values for {count} ids")
+    return values
+
+
+def _raise_if_index_missing(body: Any, mapping: EntityMapping[Any]) -> None:
+    error = body.get("error") if isinstance(body, dict) else None
+    if isinstance(error, dict) and error.get("type") == "index_not_found_exception":
+        raise IndexMissingError(
+            f"index {mapping.index!r} of {mapping.name} does not exist; create it with "
+            f"IndexManager(client, registry).create_all()"
+        )

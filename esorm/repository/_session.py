@@ -1,0 +1,138 @@
+"""What repositories of one unit of work share: client, registry, identity map and a usage guard."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
+
+from elasticsearch import AsyncElasticsearch
+from pydantic import BaseModel, ValidationError
+
+from esorm.errors import InvalidEntityError
+from esorm.mapping import EntityMapping, Registry
+from esorm.repository._identity import Entry, IdentityMap, State, take_snapshot
+
+E = TypeVar("E", bound=BaseModel)
+
+
+class Session:
+    """The shared state behind repositories; owned and flushed by a unit of work.
+
+    `guard` is called before every operation so a unit of work can refuse use outside
+    `async with` or from another task.
+    """
+
+    def __init__(
+        self,
+        client: AsyncElasticsearch,
+        registry: Registry,
+        guard: Callable[[], None] = lambda: None,
+    ) -> None:
+        self.client = client
+        self.lenient = client.options(ignore_status=404)
+        self.registry = registry
+        self.identity = IdentityMap()
+        self.guard = guard
+
+    # -- loading ----------------------------------------------------------------------------
+
+    def hydrate(
+        self,
+        mapping: EntityMapping[E],
+        hit: Mapping[str, Any],
+        *,
+        routing: str | None = None,
+        source_filtered: bool = False,
+    ) -> E:
+        """The tracked entity for a hit: the instance already tracked, or a new clean one.
+
+        A tracked instance is returned untouched, so unflushed changes are never overwritten.
+        """
+        index: str = hit["_index"]
+        doc_id: str = hit["_id"]
+        entry = self.identity.get((mapping.entity, index, doc_id))
+        if entry is not None:
+            return entry.entity  # type: ignore[return-value]
+        entity = mapping.from_source(hit.get("_source") or {}, doc_id)
+        if routing is None:
+            routing = hit.get("_routing") or mapping.routing_of(entity)
+        self.identity.put(
+            Entry(
+                entity=entity,
+                mapping=mapping,
+                index=index,
+                id=doc_id,
+                routing=routing,
+                state=State.CLEAN,
+                seq_no=hit.get("_seq_no"),
+                primary_term=hit.get("_primary_term"),
+                snapshot=take_snapshot(entity),
+                source_filtered=source_filtered,
+            )
+        )
+        return entity
+
+    # -- registering changes ----------------------------------------------------------------
+
+    def track_new(self, mapping: EntityMapping[E], entity: E) -> Entry:
+        """Validate a new entity, give it an id if it has none, and track it as NEW."""
+        if type(entity) is not mapping.entity:
+            raise InvalidEntityError(
+                f"expected a {mapping.name}, got {type(entity).__name__}; add it through "
+                f"its own repository"
+            )
+        known = self.identity.entry_of(entity)
+        if known is not None:
+            if known.state is State.REMOVED:
+                known.state = State.CLEAN if known.seq_no is not None else State.NEW
+            return known
+        validate(mapping, entity)
+        doc_id = mapping.id_of(entity) or mapping.assign_new_id(entity)
+        entry = Entry(
+            entity=entity,
+            mapping=mapping,
+            index=mapping.index,
+            id=doc_id,
+            routing=mapping.routing_of(entity),
+            state=State.NEW,
+        )
+        clash = self.identity.get(entry.key)
+        if clash is not None and clash.state is not State.REMOVED:
+            raise InvalidEntityError(
+                f"{mapping.name} {doc_id!r} is already tracked by this unit of work as another "
+                f"instance; change that instance instead of adding a second one"
+            )
+        if clash is not None:
+            # re-adding over a removed document: replace it, guarded by the removed version
+            entry.state = State.CLEAN
+            entry.seq_no, entry.primary_term = clash.seq_no, clash.primary_term
+            entry.snapshot = {}
+            self.identity.discard(clash)
+        self.identity.put(entry)
+        return entry
+
+    def mark_removed(self, mapping: EntityMapping[E], entity: E) -> None:
+        """Schedule a tracked entity's deletion; a never-written one is simply forgotten."""
+        entry = self.identity.entry_of(entity)
+        if entry is None:
+            raise InvalidEntityError(
+                f"{mapping.name} {mapping.id_of(entity)!r} is not tracked by this unit of work; "
+                f"load it with get() first, so its delete can be guarded by its version"
+            )
+        if entry.state is State.NEW:
+            self.identity.discard(entry)
+        else:
+            entry.state = State.REMOVED
+
+
+def validate(mapping: EntityMapping[Any], entity: BaseModel) -> None:
+    """Re-run the entity's validation, since attribute assignment bypasses it by default."""
+    values = dict(entity.__dict__)
+    if entity.__pydantic_extra__:
+        values.update(entity.__pydantic_extra__)
+    try:
+        mapping.entity.model_validate(values, by_alias=False, by_name=True)
+    except ValidationError as exc:
+        raise InvalidEntityError(
+            f"{mapping.name} is invalid and was not added: {exc}".replace("\n", "\n  ")
+        ) from exc

@@ -1,0 +1,143 @@
+"""The plan of one flush: which tracked entries need which bulk operation, serialized and chunked."""
+
+from __future__ import annotations
+
+import datetime
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from pydantic_core import PydanticSerializationError
+
+from esorm.errors import InvalidEntityError
+from esorm.repository import Entry, IdentityMap, State
+from esorm.repository._identity import differs_from
+
+Action = Literal["create", "index", "update", "delete"]
+
+_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
+@dataclass(slots=True)
+class Operation:
+    """One bulk item for one tracked entry, already serialized as NDJSON lines."""
+
+    entry: Entry
+    action: Action
+    body: bytes
+
+    @property
+    def size(self) -> int:
+        """Bytes this operation adds to a bulk request."""
+        return len(self.body)
+
+
+def plan_operations(identity: IdentityMap, now: datetime.datetime) -> list[Operation]:
+    """Every write the tracked entries need, in tracking order; unchanged entries need none.
+
+    Serializes everything before anything is sent, so an entity that cannot be stored
+    fails the whole commit up front instead of half-writing it.
+    """
+    operations: list[Operation] = []
+    for entry in identity:
+        state = entry.state
+        if state is State.NEW:
+            _stamp(entry, now, created=True)
+            operations.append(_write(entry, "create"))
+        elif state is State.REMOVED:
+            operations.append(Operation(entry, "delete", _action_line("delete", entry)))
+        elif entry.snapshot is not None and differs_from(entry.entity, entry.snapshot):
+            _check_routing_kept(entry)
+            _stamp(entry, now, created=False)
+            if entry.source_filtered:
+                operations.append(_partial_update(entry))
+            else:
+                operations.append(_write(entry, "index"))
+    return operations
+
+
+def chunk(
+    operations: Iterable[Operation], *, max_count: int, max_bytes: int
+) -> Iterator[list[Operation]]:
+    """Split operations into bulk requests bounded by item count and by request bytes."""
+    current: list[Operation] = []
+    size = 0
+    for operation in operations:
+        if current and (len(current) >= max_count or size + operation.size > max_bytes):
+            yield current
+            current, size = [], 0
+        current.append(operation)
+        size += operation.size
+    if current:
+        yield current
+
+
+def _write(entry: Entry, action: Action) -> Operation:
+    source = _source_json(entry)
+    return Operation(entry, action, _action_line(action, entry) + source + b"\n")
+
+
+def _partial_update(entry: Entry) -> Operation:
+    """A guarded partial update sending only changed fields, so omitted fields survive."""
+    snapshot = entry.snapshot or {}
+    values = entry.entity.__dict__
+    changed = {name for name, value in values.items() if snapshot.get(name, _MISSING) != value}
+    try:
+        doc = entry.entity.model_dump(
+            mode="json", by_alias=True, include=changed, warnings="error"
+        )
+    except PydanticSerializationError as exc:
+        raise _unstorable(entry, exc) from exc
+    body = _action_line("update", entry) + _dumps({"doc": doc}).encode() + b"\n"
+    return Operation(entry, "update", body)
+
+
+_MISSING = object()
+
+
+def _source_json(entry: Entry) -> bytes:
+    mapping = entry.mapping
+    entity = entry.entity
+    try:
+        return entity.__pydantic_serializer__.to_json(
+            entity, by_alias=True, exclude=mapping.excluded_fields or None, warnings="error"
+        )
+    except PydanticSerializationError as exc:
+        raise _unstorable(entry, exc) from exc
+
+
+def _unstorable(entry: Entry, exc: Exception) -> InvalidEntityError:
+    return InvalidEntityError(
+        f"{entry.mapping.name} {entry.id!r} cannot be stored, nothing was sent: {exc}"
+    )
+
+
+def _action_line(action: Action, entry: Entry) -> bytes:
+    meta: dict[str, Any] = {"_index": entry.index, "_id": entry.id}
+    if entry.routing is not None:
+        meta["routing"] = entry.routing
+    if action != "create" and entry.seq_no is not None and entry.primary_term is not None:
+        meta["if_seq_no"] = entry.seq_no
+        meta["if_primary_term"] = entry.primary_term
+    return _dumps({action: meta}).encode() + b"\n"
+
+
+def _check_routing_kept(entry: Entry) -> None:
+    routing = entry.mapping.routing_of(entry.entity)
+    if entry.mapping.routing is not None and routing != entry.routing:
+        raise InvalidEntityError(
+            f"{entry.mapping.name} {entry.id!r}: its routing changed from {entry.routing!r} to "
+            f"{routing!r}, which would leave the old document on its shard; remove it and add "
+            f"a new entity instead. Nothing was sent."
+        )
+
+
+def _stamp(entry: Entry, now: datetime.datetime, *, created: bool) -> None:
+    stamps = entry.mapping.timestamps
+    if stamps is None:
+        return
+    entity = entry.entity
+    if created and getattr(entity, stamps.created) is None:
+        setattr(entity, stamps.created, now)
+    setattr(entity, stamps.updated, now)

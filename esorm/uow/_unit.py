@@ -1,0 +1,261 @@
+"""The public unit of work: repositories over one identity map, one commit through `_bulk`."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime
+import enum
+import typing
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any, Self, TypeVar
+
+from elasticsearch import AsyncElasticsearch
+from pydantic import BaseModel
+
+from esorm.errors import CommitError, ConflictError, UnitOfWorkStateError
+from esorm.mapping import Registry
+from esorm.repository import Repository, Session
+from esorm.uow._bulk import BulkSettings, Refresh, send
+from esorm.uow._plan import plan_operations
+
+E = TypeVar("E", bound=BaseModel)
+T = TypeVar("T")
+
+
+class Phase(enum.Enum):
+    """Lifecycle of a unit of work: idle until entered, active inside `async with`."""
+
+    IDLE = "idle"
+    ACTIVE = "active"
+    COMMITTING = "committing"
+
+
+@dataclass(frozen=True, slots=True)
+class CommitResult:
+    """What a successful commit wrote, and how many bulk requests it took."""
+
+    created: int = 0
+    updated: int = 0
+    deleted: int = 0
+    requests: int = 0
+
+    @property
+    def written(self) -> int:
+        """Operations confirmed by the server."""
+        return self.created + self.updated + self.deleted
+
+
+class UnitOfWork:
+    """Tracks loaded and added entities and writes every change in one `commit()`.
+
+    Use one per task, inside `async with`; leaving the block without `commit()`
+    discards pending work. Declare repositories as annotated attributes on a
+    subclass (`users: Repository[User]`) or ask for them with `repository(User)`.
+    """
+
+    def __init__(
+        self,
+        client: AsyncElasticsearch,
+        registry: Registry,
+        *,
+        refresh: Refresh = False,
+        chunk_size: int = 500,
+        chunk_bytes: int = 10 * 1024 * 1024,
+        rejected_retries: int = 3,
+        rejected_backoff: float = 0.5,
+    ) -> None:
+        if chunk_size < 1 or chunk_bytes < 1:
+            raise ValueError("chunk_size and chunk_bytes must be positive")
+        self._registry = registry
+        self._session = Session(client, registry, guard=self._check_usable)
+        self._bulk = BulkSettings(
+            chunk_size=chunk_size,
+            chunk_bytes=chunk_bytes,
+            refresh=refresh,
+            rejected_retries=rejected_retries,
+            rejected_backoff=rejected_backoff,
+        )
+        self._phase = Phase.IDLE
+        self._task: asyncio.Task[Any] | None = None
+        self._repositories: dict[type[BaseModel], Repository[Any]] = {}
+        for name, (repository_class, entity) in _declared_repositories(type(self)).items():
+            repository = repository_class(self._session, entity)
+            self._repositories.setdefault(entity, repository)
+            setattr(self, name, repository)
+
+    # -- lifecycle --------------------------------------------------------------------------
+
+    async def __aenter__(self) -> Self:
+        if self._phase is not Phase.IDLE:
+            raise UnitOfWorkStateError(
+                f"{type(self).__name__} is already in use{self._owner()}; create one unit "
+                f"of work per task"
+            )
+        self._phase = Phase.ACTIVE
+        self._task = asyncio.current_task()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self._session.identity.clear()
+        self._phase = Phase.IDLE
+        self._task = None
+
+    @property
+    def client(self) -> AsyncElasticsearch:
+        """The client this unit of work talks through."""
+        return self._session.client
+
+    @property
+    def registry(self) -> Registry:
+        """The registry that maps this unit's entities."""
+        return self._registry
+
+    @property
+    def session(self) -> Session:
+        """The identity map and client shared by this unit's repositories."""
+        return self._session
+
+    # -- repositories -----------------------------------------------------------------------
+
+    def repository(self, entity: type[E]) -> Repository[E]:
+        """The repository for an entity type (the declared one, if the subclass has it)."""
+        repository = self._repositories.get(entity)
+        if repository is None:
+            repository = Repository(self._session, entity)
+            self._repositories[entity] = repository
+        return repository
+
+    def add(self, entity: E) -> E:
+        """Track a new entity of any registered type."""
+        return self.repository(type(entity)).add(entity)
+
+    def remove(self, entity: E) -> None:
+        """Schedule deletion of a tracked entity of any registered type."""
+        self.repository(type(entity)).remove(entity)
+
+    def version_of(self, entity: BaseModel) -> tuple[int, int] | None:
+        """The (`_seq_no`, `_primary_term`) the server last confirmed for a tracked entity."""
+        entry = self._session.identity.entry_of(entity)
+        if entry is None or entry.seq_no is None or entry.primary_term is None:
+            return None
+        return (entry.seq_no, entry.primary_term)
+
+    # -- writing ----------------------------------------------------------------------------
+
+    async def commit(self, *, refresh: Refresh | None = None) -> CommitResult:
+        """Write every change through `_bulk`; nothing is sent when nothing changed.
+
+        Raises:
+            ConflictError: some items failed with 409 (stale version, already exists);
+                every other item was written, the failed ones stay pending.
+            CommitError: some items failed for other reasons (missing, rejected, mapping).
+            TransportFailedError: the connection failed; unconfirmed items stay pending.
+            InvalidEntityError: an entity cannot be serialized; nothing was sent.
+        """
+        self._check_usable()
+        operations = plan_operations(self._session.identity, _utcnow())
+        if not operations:
+            return CommitResult()
+        self._phase = Phase.COMMITTING
+        try:
+            outcome = await send(
+                self._session.client,
+                self._session.identity,
+                operations,
+                self._bulk,
+                self._bulk.refresh if refresh is None else refresh,
+            )
+        finally:
+            self._phase = Phase.ACTIVE
+        if outcome.failures:
+            error = ConflictError if all(f.is_conflict for f in outcome.failures) else CommitError
+            raise error(outcome.failures, written=outcome.written)
+        return CommitResult(outcome.created, outcome.updated, outcome.deleted, outcome.requests)
+
+    async def rollback(self) -> None:
+        """Discard every pending change and forget every tracked entity."""
+        self._check_usable()
+        self._session.identity.clear()
+
+    async def run(
+        self,
+        work: Callable[[Self], Awaitable[T]],
+        *,
+        attempts: int = 5,
+        base_delay: float = 0.05,
+        max_delay: float = 2.0,
+    ) -> T:
+        """Run `work` in this unit and commit, again from fresh loads after a conflict."""
+        from esorm.uow._retry import run_with_retry
+
+        async def once() -> T:
+            async with self:
+                result = await work(self)
+                await self.commit()
+                return result
+
+        return await run_with_retry(
+            once, attempts=attempts, base_delay=base_delay, max_delay=max_delay
+        )
+
+    # -- guards -----------------------------------------------------------------------------
+
+    def _check_usable(self) -> None:
+        if self._phase is Phase.IDLE:
+            raise UnitOfWorkStateError(
+                f"{type(self).__name__} is not active; use it inside `async with uow:`"
+            )
+        if self._phase is Phase.COMMITTING:
+            raise UnitOfWorkStateError(f"{type(self).__name__} is committing; await commit()")
+        if asyncio.current_task() is not self._task:
+            raise UnitOfWorkStateError(
+                f"{type(self).__name__} is in use{self._owner()}; a unit of work belongs to "
+                f"the task that entered it: create one per task"
+            )
+
+    def _owner(self) -> str:
+        return f" by task {self._task.get_name()!r}" if self._task is not None else ""
+
+
+def _utcnow() -> datetime.datetime:
+    return datetime.datetime.now(datetime.UTC)
+
+
+def _declared_repositories(
+    cls: type[UnitOfWork],
+) -> dict[str, tuple[type[Repository[Any]], type[BaseModel]]]:
+    """Repository attributes a subclass declares, e.g. `users: Repository[User]`."""
+    cached: dict[str, tuple[type[Repository[Any]], type[BaseModel]]] | None = cls.__dict__.get(
+        "_esorm_repositories"
+    )
+    if cached is not None:
+        return cached
+    found: dict[str, tuple[type[Repository[Any]], type[BaseModel]]] = {}
+    for name, hint in typing.get_type_hints(cls).items():
+        spec = _repository_spec(hint)
+        if spec is not None:
+            found[name] = spec
+    cls._esorm_repositories = found  # type: ignore[attr-defined]
+    return found
+
+
+def _repository_spec(hint: Any) -> tuple[type[Repository[Any]], type[BaseModel]] | None:
+    origin = typing.get_origin(hint)
+    if origin is not None and isinstance(origin, type) and issubclass(origin, Repository):
+        (entity,) = typing.get_args(hint)
+        return origin, entity
+    if isinstance(hint, type) and issubclass(hint, Repository):
+        for base in getattr(hint, "__orig_bases__", ()):
+            base_origin = typing.get_origin(base)
+            if isinstance(base_origin, type) and issubclass(base_origin, Repository):
+                args = typing.get_args(base)
+                if args and isinstance(args[0], type):
+                    return hint, args[0]
+    return None
