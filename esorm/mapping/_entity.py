@@ -113,6 +113,9 @@ class EntityMapping(Generic[E]):
         mappings: dict[str, Any] = {"properties": dict(self.properties)}
         if self.dynamic is not None:
             mappings["dynamic"] = self.dynamic
+        if self.routing is not None:
+            # the server then refuses unrouted writes and reads instead of missing the shard
+            mappings["_routing"] = {"required": True}
         body: dict[str, Any] = {"mappings": mappings}
         if self.settings:
             body["settings"] = dict(self.settings)

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from elasticsearch import AsyncElasticsearch, TransportError
+from elasticsearch import ApiError, AsyncElasticsearch, TransportError
 
 from esorm.client import describe_connection_error
 from esorm.errors import TransportFailedError, WriteFailure
@@ -71,6 +71,8 @@ async def send(
         rejected: list[tuple[Operation, dict[str, Any]]] = []
         for batch in chunk(pending, max_count=settings.chunk_size, max_bytes=settings.chunk_bytes):
             items = await _post(client, batch, refresh, outcome, len(operations))
+            if items is None:
+                continue
             for operation, item in zip(batch, items, strict=True):
                 result = _apply(identity, operation, item, outcome)
                 if result is not None:
@@ -94,7 +96,8 @@ async def _post(
     refresh: Refresh,
     outcome: Outcome,
     total: int,
-) -> list[dict[str, Any]]:
+) -> list[dict[str, Any]] | None:
+    """Send one bulk request; a refused request becomes one failure per operation (None)."""
     body = b"".join(op.body for op in batch)
     params: dict[str, Any] = {"operations": body}
     if refresh is not False:
@@ -110,6 +113,11 @@ async def _post(
             f"pre-commit state and will be sent by the next commit",
             confirmed=outcome.written,
         ) from exc
+    except ApiError as exc:
+        error = exc.body.get("error") if isinstance(exc.body, dict) else None
+        item = {"status": exc.meta.status, "error": error or {"type": str(exc.message)}}
+        outcome.failures.extend(_failure(operation, item) for operation in batch)
+        return None
     return [next(iter(item.values())) for item in response.body["items"]]
 
 

@@ -484,3 +484,33 @@ async def test_uow_unrelated_registry_types(es_client: AsyncElasticsearch, regis
     async with UnitOfWork(es_client, registry) as uow:
         with pytest.raises(NotRegisteredError):
             uow.repository(Unregistered)
+
+
+async def test_routing_is_required_by_the_index(es_client: AsyncElasticsearch, registry: Registry) -> None:
+    mapping = await es_client.indices.get_mapping(index=registry.mapping_for(Post).index)
+    (body,) = mapping.body.values()
+    assert body["mappings"]["_routing"] == {"required": True}
+
+
+# -- partially loaded entities -----------------------------------------------------------------
+
+
+async def test_partially_loaded_entity_is_written_as_a_guarded_partial_update(
+    make_uow: MakeUow, es_client: AsyncElasticsearch, registry: Registry
+) -> None:
+    await seed(make_uow, User(id="p", first_name="Ann", region="us", tags=["keep"]))
+    index = registry.mapping_for(User).index
+    async with make_uow() as uow:
+        user = await uow.users.get("p", source_includes=["first_name"])
+        assert (user.first_name, user.region, user.tags) == ("Ann", "eu", [])  # defaults
+        version = uow.version_of(user)
+        assert version is not None
+        user.first_name = "Anna"
+        with record_requests(es_client) as log:
+            assert (await uow.commit()).updated == 1
+        assert log.to("_bulk")[0].ndjson() == [
+            {"update": {"_index": index, "_id": "p", "if_seq_no": version[0], "if_primary_term": version[1]}},
+            {"doc": {"first_name": "Anna"}},
+        ]
+    stored = (await es_client.get(index=index, id="p"))["_source"]
+    assert stored == {"id": "p", "first_name": "Anna", "region": "us", "tags": ["keep"]}

@@ -1,0 +1,97 @@
+"""Commits that meet a dying server or an overloaded one: nothing lost, nothing duplicated."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from elasticsearch import AsyncElasticsearch
+
+from esorm.errors import CommitError, TransportFailedError
+from esorm.indices import IndexManager
+from esorm.testing import EmbeddedServer, record_requests
+from tests.integration._blog import BlogUnitOfWork, User, blog_registry
+from tests.integration._rejecting_proxy import RejectingProxy
+
+pytestmark = pytest.mark.integration
+
+
+async def test_server_stopped_mid_commit_then_restarted(tmp_path: Path) -> None:
+    """The server dies after two of five bulk requests; a later commit writes only the rest."""
+    server = EmbeddedServer(data_dir=tmp_path / "data").start()
+    port = server.port
+    client = AsyncElasticsearch(server.url, max_retries=0, request_timeout=5)
+    registry = blog_registry()
+    try:
+        await IndexManager(client, registry).create(User)
+        index = registry.mapping_for(User).index
+        uow = BlogUnitOfWork(client, registry, chunk_size=2, refresh="wait_for")
+        async with uow:
+            users = [uow.users.add(User(id=f"u{i}", first_name="x")) for i in range(10)]
+            original = client.transport.perform_request
+            bulks = 0
+
+            async def stop_after_two_bulks(method: str, target: str, **kwargs: Any) -> Any:
+                nonlocal bulks
+                if target.endswith("_bulk") or "_bulk?" in target:
+                    bulks += 1
+                    if bulks == 3:
+                        server.stop()
+                return await original(method, target, **kwargs)
+
+            client.transport.perform_request = stop_after_two_bulks  # type: ignore[method-assign]
+            try:
+                with pytest.raises(TransportFailedError) as caught:
+                    await uow.commit()
+            finally:
+                client.transport.perform_request = original  # type: ignore[method-assign]
+            message = str(caught.value)
+            assert caught.value.confirmed == 4
+            assert "4 of 10 operations were confirmed" in message
+            assert server.url in message or f"127.0.0.1:{port}" in message
+            assert [uow.version_of(u) is not None for u in users] == [True] * 4 + [False] * 6
+
+            server = EmbeddedServer(port=port, data_dir=tmp_path / "data").start()
+            with record_requests(client) as log:
+                result = await uow.commit()
+            assert result.created == 6
+            sent = [line["create"]["_id"] for r in log.to("_bulk") for line in r.ndjson() if "create" in line]
+            assert sent == [f"u{i}" for i in range(4, 10)]
+        await client.indices.refresh(index=index)
+        assert (await client.count(index=index))["count"] == 10
+    finally:
+        await client.close()
+        server.stop()
+
+
+async def test_rejected_items_are_retried_with_backoff_then_reported(
+    esorm_server: Any, index_prefix: str
+) -> None:
+    """429 items are sent again; those still rejected after the retries are reported."""
+    registry = blog_registry().with_prefix(index_prefix)
+
+    def reject(doc_id: str, attempt: int) -> bool:
+        return (doc_id in ("r1", "r2") and attempt <= 2) or doc_id == "always"
+
+    async with RejectingProxy(esorm_server.url, reject) as proxy:
+        client = AsyncElasticsearch(proxy.url, max_retries=0)
+        try:
+            await IndexManager(client, registry).create(User)
+            uow = BlogUnitOfWork(client, registry, rejected_retries=2, rejected_backoff=0.01)
+            async with uow:
+                for doc_id in ("ok", "r1", "r2", "always"):
+                    uow.users.add(User(id=doc_id, first_name="x"))
+                with record_requests(client) as log:
+                    with pytest.raises(CommitError) as caught:
+                        await uow.commit()
+                (failure,) = caught.value.failures
+                assert (failure.id, failure.status) == ("always", 429)
+                assert failure.error_type == "es_rejected_execution_exception"
+                assert caught.value.written == 3
+                assert len(log.to("_bulk")) == 3
+                assert proxy.attempts == {"ok": 1, "r1": 3, "r2": 3, "always": 3}
+                found = await uow.users.get_many(["ok", "r1", "r2", "always"])
+                assert [u.id for u in found] == ["ok", "r1", "r2", "always"]  # tracked, one pending
+        finally:
+            await client.close()
