@@ -16,7 +16,7 @@ class ConfigurationError(EsormError):
 
 
 class MappingError(EsormError):
-    """An entity cannot be mapped: unsupported field type, bad index name, conflicting registration."""
+    """An entity cannot be mapped: unsupported field type, bad index name, clashing registration."""
 
 
 class NotRegisteredError(MappingError):
@@ -65,7 +65,7 @@ class InvalidEntityError(EsormError):
 
 
 class UnitOfWorkStateError(EsormError):
-    """A unit of work was used in a state that does not allow it (closed, other task, not entered)."""
+    """A unit of work was used where its state forbids it (not entered, closed, other task)."""
 
 
 class QueryError(EsormError):

@@ -53,7 +53,7 @@ class EntityMapping(Generic[E]):
     dynamic: str | bool | None
     properties: Mapping[str, Any]
     stored_names: Mapping[str, str] = field(repr=False)
-    excluded_fields: frozenset[str] = field(default=frozenset(), repr=False)
+    exclude: set[str] | None = field(default=None, repr=False)
 
     @property
     def name(self) -> str:
@@ -96,9 +96,7 @@ class EntityMapping(Generic[E]):
 
     def to_source(self, entity: E) -> dict[str, Any]:
         """The `_source` document for an entity: JSON-mode dump under stored (alias) names."""
-        return entity.model_dump(
-            mode="json", by_alias=True, exclude=self.excluded_fields or None, warnings=False
-        )
+        return entity.model_dump(mode="json", by_alias=True, exclude=self.exclude, warnings=False)
 
     def from_source(self, source: Mapping[str, Any], doc_id: str | None = None) -> E:
         """Build an entity from a `_source`, filling the id field from `_id` when it is absent."""

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
 from esorm.errors import MappingError, NotRegisteredError
+from esorm.mapping._aliases import stored_name
 from esorm.mapping._entity import EntityMapping, IdFunction, RoutingFunction, Timestamps
 from esorm.mapping._fields import build_properties
 from esorm.mapping._names import check_index_name, default_index_name
@@ -39,7 +40,7 @@ class Registry:
         entity: type[E],
         *,
         index: str | None = None,
-        id: str | IdFunction | None = _DEFAULT_ID,  # noqa: A002 - the natural keyword here
+        id: str | IdFunction | None = _DEFAULT_ID,
         routing: RoutingFunction | None = None,
         settings: Mapping[str, Any] | None = None,
         fields: Mapping[str, Mapping[str, Any]] | None = None,
@@ -116,7 +117,7 @@ class Registry:
         entity: type[E],
         *,
         index: str | None,
-        id: str | IdFunction | None,  # noqa: A002
+        id: str | IdFunction | None,
         routing: RoutingFunction | None,
         settings: Mapping[str, Any] | None,
         fields: Mapping[str, Mapping[str, Any]] | None,
@@ -154,7 +155,7 @@ class Registry:
 
         properties = build_properties(entity, overrides)
         stored_names = {
-            field_name: info.alias or field_name for field_name, info in model_fields.items()
+            field_name: stored_name(field_name, info) for field_name, info in model_fields.items()
         }
         return EntityMapping(
             entity=entity,
@@ -189,5 +190,3 @@ def _registration_key(mapping: EntityMapping[Any]) -> tuple[Any, ...]:
         mapping.timestamps,
         mapping.dynamic,
     )
-
-

@@ -1,4 +1,4 @@
-"""The identity map: one tracked instance per document, with everything Elasticsearch knows beside it."""
+"""The identity map: one tracked instance per document, and what the server knows beside it."""
 
 from __future__ import annotations
 

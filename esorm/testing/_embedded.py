@@ -289,16 +289,37 @@ def _kill_group(process: subprocess.Popen[bytes], grace: float) -> None:
 
 
 def _wait_group_gone(process: subprocess.Popen[bytes], pgid: int, timeout: float) -> bool:
-    """Reap the leader and wait until no process of the group is left."""
+    """Reap the leader and wait until no live process of the group is left."""
     deadline = time.monotonic() + timeout
     while True:
         process.poll()  # reap the leader, or its zombie keeps the group alive
-        try:
-            os.killpg(pgid, 0)
-        except ProcessLookupError:
+        if not _group_alive(pgid):
             return True
-        except PermissionError:
-            pass
         if time.monotonic() >= deadline:
             return False
         time.sleep(0.02)
+
+
+def _group_alive(pgid: int) -> bool:
+    """True while a process of the group runs; orphaned zombies awaiting init do not count."""
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    proc = Path("/proc")
+    if not proc.is_dir():
+        return True
+    for entry in proc.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat_line = (entry / "stat").read_text()
+        except OSError:
+            continue
+        # "pid (comm) state ppid pgrp ...": comm may hold spaces, so split after ')'.
+        fields = stat_line.rpartition(")")[2].split()
+        if len(fields) >= 3 and int(fields[2]) == pgid and fields[0] != "Z":
+            return True
+    return False

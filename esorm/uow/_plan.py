@@ -1,4 +1,4 @@
-"""The plan of one flush: which tracked entries need which bulk operation, serialized and chunked."""
+"""The plan of one flush: which entries need which bulk operation, serialized and chunked."""
 
 from __future__ import annotations
 
@@ -84,9 +84,7 @@ def _partial_update(entry: Entry) -> Operation:
     values = entry.entity.__dict__
     changed = {name for name, value in values.items() if snapshot.get(name, _MISSING) != value}
     try:
-        doc = entry.entity.model_dump(
-            mode="json", by_alias=True, include=changed, warnings="error"
-        )
+        doc = entry.entity.model_dump(mode="json", by_alias=True, include=changed, warnings="error")
     except PydanticSerializationError as exc:
         raise _unstorable(entry, exc) from exc
     body = _action_line("update", entry) + _dumps({"doc": doc}).encode() + b"\n"
@@ -101,7 +99,7 @@ def _source_json(entry: Entry) -> bytes:
     entity = entry.entity
     try:
         return entity.__pydantic_serializer__.to_json(
-            entity, by_alias=True, exclude=mapping.excluded_fields or None, warnings="error"
+            entity, by_alias=True, exclude=mapping.exclude, warnings="error"
         )
     except PydanticSerializationError as exc:
         raise _unstorable(entry, exc) from exc

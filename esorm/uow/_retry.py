@@ -58,10 +58,7 @@ def retry_on_conflict(
     attempts: int = 5,
     base_delay: float = 0.05,
     max_delay: float = 2.0,
-) -> (
-    Callable[P, Awaitable[T]]
-    | Callable[[Callable[P, Awaitable[T]]], Callable[P, Awaitable[T]]]
-):
+) -> Callable[P, Awaitable[T]] | Callable[[Callable[P, Awaitable[T]]], Callable[P, Awaitable[T]]]:
     """Decorate a use case that opens its own `async with uow:` to retry it on conflict."""
 
     def decorate(fn: Callable[P, Awaitable[T]]) -> Callable[P, Awaitable[T]]:

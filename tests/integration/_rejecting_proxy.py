@@ -53,12 +53,18 @@ class RejectingProxy:
 
     async def _forward(self, request: web.Request, body: bytes) -> web.Response:
         assert self._session is not None
-        headers = {k: v for k, v in request.headers.items() if k.lower() not in ("host", "content-length")}
+        headers = {
+            k: v for k, v in request.headers.items() if k.lower() not in ("host", "content-length")
+        }
         async with self._session.request(
             request.method, self.upstream + request.path_qs, data=body or None, headers=headers
         ) as upstream:
             payload = await upstream.read()
-            keep = {k: v for k, v in upstream.headers.items() if k.lower() in ("content-type", "x-elastic-product")}
+            keep = {
+                k: v
+                for k, v in upstream.headers.items()
+                if k.lower() in ("content-type", "x-elastic-product")
+            }
             return web.Response(status=upstream.status, body=payload, headers=keep)
 
     async def _bulk(self, request: web.Request, body: bytes) -> web.Response:
@@ -78,9 +84,19 @@ class RejectingProxy:
             attempt = self.attempts.get(meta["_id"], 0) + 1
             self.attempts[meta["_id"]] = attempt
             if self.reject(meta["_id"], attempt):
-                answers.append({name: {"_index": meta["_index"], "_id": meta["_id"], "status": 429,
-                                       "error": {"type": "es_rejected_execution_exception",
-                                                 "reason": "rejected execution: write queue full"}}})
+                answers.append(
+                    {
+                        name: {
+                            "_index": meta["_index"],
+                            "_id": meta["_id"],
+                            "status": 429,
+                            "error": {
+                                "type": "es_rejected_execution_exception",
+                                "reason": "rejected execution: write queue full",
+                            },
+                        }
+                    }
+                )
             else:
                 forwarded.extend([action_line] + ([source] if source is not None else []))
                 answers.append(None)
@@ -90,5 +106,9 @@ class RejectingProxy:
             upstream_items = json.loads(response.body)["items"]  # type: ignore[arg-type]
         merged = iter(upstream_items)
         result = [answer if answer is not None else next(merged) for answer in answers]
-        payload = {"took": 1, "errors": any(next(iter(i.values())).get("error") for i in result), "items": result}
+        payload = {
+            "took": 1,
+            "errors": any(next(iter(i.values())).get("error") for i in result),
+            "items": result,
+        }
         return web.json_response(payload, headers={"X-Elastic-Product": "Elasticsearch"})

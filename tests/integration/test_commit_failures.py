@@ -56,7 +56,12 @@ async def test_server_stopped_mid_commit_then_restarted(tmp_path: Path) -> None:
             with record_requests(client) as log:
                 result = await uow.commit()
             assert result.created == 6
-            sent = [line["create"]["_id"] for r in log.to("_bulk") for line in r.ndjson() if "create" in line]
+            sent = [
+                line["create"]["_id"]
+                for r in log.to("_bulk")
+                for line in r.ndjson()
+                if "create" in line
+            ]
             assert sent == [f"u{i}" for i in range(4, 10)]
         await client.indices.refresh(index=index)
         assert (await client.count(index=index))["count"] == 10
@@ -82,9 +87,8 @@ async def test_rejected_items_are_retried_with_backoff_then_reported(
             async with uow:
                 for doc_id in ("ok", "r1", "r2", "always"):
                     uow.users.add(User(id=doc_id, first_name="x"))
-                with record_requests(client) as log:
-                    with pytest.raises(CommitError) as caught:
-                        await uow.commit()
+                with record_requests(client) as log, pytest.raises(CommitError) as caught:
+                    await uow.commit()
                 (failure,) = caught.value.failures
                 assert (failure.id, failure.status) == ("always", 429)
                 assert failure.error_type == "es_rejected_execution_exception"

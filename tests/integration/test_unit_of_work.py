@@ -20,7 +20,16 @@ from esorm.errors import (
 from esorm.mapping import Registry
 from esorm.testing import record_requests
 from esorm.uow import UnitOfWork
-from tests.integration._blog import BlogUnitOfWork, Coded, Counter, Limited, Note, Post, Stamped, User
+from tests.integration._blog import (
+    BlogUnitOfWork,
+    Coded,
+    Counter,
+    Limited,
+    Note,
+    Post,
+    Stamped,
+    User,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -81,7 +90,9 @@ async def test_get_missing_raises_not_found_and_find_returns_none(make_uow: Make
         assert not await uow.users.exists("nope")
 
 
-async def test_seq_no_zero_is_a_real_version(make_uow: MakeUow, es_client: AsyncElasticsearch) -> None:
+async def test_seq_no_zero_is_a_real_version(
+    make_uow: MakeUow, es_client: AsyncElasticsearch
+) -> None:
     await seed(make_uow, Counter(id="c"))
     async with make_uow() as uow:
         counter = await uow.counters.get("c")
@@ -91,7 +102,12 @@ async def test_seq_no_zero_is_a_real_version(make_uow: MakeUow, es_client: Async
             await uow.commit()
         action = log.to("_bulk")[0].ndjson()[0]
         assert action == {
-            "index": {"_index": uow.counters.mapping.index, "_id": "c", "if_seq_no": 0, "if_primary_term": 1}
+            "index": {
+                "_index": uow.counters.mapping.index,
+                "_id": "c",
+                "if_seq_no": 0,
+                "if_primary_term": 1,
+            }
         }
 
 
@@ -130,10 +146,32 @@ async def test_commit_sends_exactly_the_needed_operations(
     assert len(log) == 1 and len(bulk) == 1
     lines = bulk[0].ndjson()
     assert lines == [
-        {"index": {"_index": users, "_id": "changed", "if_seq_no": changed_version[0], "if_primary_term": changed_version[1]}},
+        {
+            "index": {
+                "_index": users,
+                "_id": "changed",
+                "if_seq_no": changed_version[0],
+                "if_primary_term": changed_version[1],
+            }
+        },
         {"id": "changed", "first_name": "A2", "region": "eu", "tags": []},
-        {"delete": {"_index": users, "_id": "removed", "if_seq_no": removed_version[0], "if_primary_term": removed_version[1]}},
-        {"index": {"_index": posts, "_id": "p1", "routing": "us", "if_seq_no": post_version[0], "if_primary_term": post_version[1]}},
+        {
+            "delete": {
+                "_index": users,
+                "_id": "removed",
+                "if_seq_no": removed_version[0],
+                "if_primary_term": removed_version[1],
+            }
+        },
+        {
+            "index": {
+                "_index": posts,
+                "_id": "p1",
+                "routing": "us",
+                "if_seq_no": post_version[0],
+                "if_primary_term": post_version[1],
+            }
+        },
         {"id": "p1", "author_id": "changed", "title": "new", "region": "us"},
         {"create": {"_index": users, "_id": "new"}},
         {"id": "new", "first_name": "N", "region": "eu", "tags": []},
@@ -143,7 +181,9 @@ async def test_commit_sends_exactly_the_needed_operations(
     assert (result.created, result.updated, result.deleted, result.requests) == (2, 2, 1, 1)
 
 
-async def test_nothing_changed_sends_nothing(make_uow: MakeUow, es_client: AsyncElasticsearch) -> None:
+async def test_nothing_changed_sends_nothing(
+    make_uow: MakeUow, es_client: AsyncElasticsearch
+) -> None:
     await seed(make_uow, User(id="1", first_name="A", tags=["x"]))
     async with make_uow() as uow:
         user = await uow.users.get("1")
@@ -165,7 +205,9 @@ async def test_in_place_mutation_of_a_list_is_detected(make_uow: MakeUow) -> Non
         assert (await uow.users.get("1")).tags == ["x", "y"]
 
 
-async def test_successful_commit_refreshes_versions_so_a_second_commit_works(make_uow: MakeUow) -> None:
+async def test_successful_commit_refreshes_versions_so_a_second_commit_works(
+    make_uow: MakeUow,
+) -> None:
     async with make_uow() as uow:
         user = uow.users.add(User(id="1", first_name="A"))
         await uow.commit()
@@ -212,7 +254,9 @@ async def test_change_vs_delete_and_delete_vs_change(make_uow: MakeUow) -> None:
         await first.commit()
         with pytest.raises(ConflictError) as caught:
             await second.commit()
-        assert [(f.operation, f.id, f.status) for f in caught.value.failures] == [("delete", "a", 409)]
+        assert [(f.operation, f.id, f.status) for f in caught.value.failures] == [
+            ("delete", "a", 409)
+        ]
     # delete wins, change reports the document as gone
     async with make_uow() as first, make_uow() as second:
         first.users.remove(await first.users.get("b"))
@@ -275,7 +319,9 @@ async def test_ten_entities_two_stale_exactly_two_reported(make_uow: MakeUow) ->
         assert sorted(f.id for f in again.value.failures) == ["u3", "u7"]
         assert again.value.written == 0
     async with make_uow() as check:
-        names = {u.id: u.first_name for u in await check.users.get_many([f"u{i}" for i in range(10)])}
+        names = {
+            u.id: u.first_name for u in await check.users.get_many([f"u{i}" for i in range(10)])
+        }
         assert names == {f"u{i}": ("other" if i in (3, 7) else "mine") for i in range(10)}
 
 
@@ -361,7 +407,11 @@ async def test_bad_input_is_refused_before_anything_is_sent(
             with pytest.raises(NotRegisteredError, match="Unregistered"):
                 uow.add(Unregistered(id="x"))
             with pytest.raises(InvalidEntityError, match="Limited is invalid"):
-                uow.add(Limited(id="x", name="far too long"[:5]).model_copy(update={"name": "far too long"}))
+                uow.add(
+                    Limited(id="x", name="far too long"[:5]).model_copy(
+                        update={"name": "far too long"}
+                    )
+                )
             with pytest.raises(InvalidEntityError, match="expected a User"):
                 uow.users.add(Post(id="p", author_id="a", title="t"))  # type: ignore[arg-type]
             with pytest.raises(InvalidEntityError, match="513 bytes"):
@@ -378,9 +428,11 @@ async def test_assignment_of_a_wrong_type_fails_the_commit_before_sending(
         uow.counters.add(Counter(id="fine"))
         counter = await uow.counters.get("c")
         counter.value = "not a number"  # type: ignore[assignment]
-        with record_requests(es_client) as log:
-            with pytest.raises(InvalidEntityError, match="Counter 'c' cannot be stored"):
-                await uow.commit()
+        with (
+            record_requests(es_client) as log,
+            pytest.raises(InvalidEntityError, match="Counter 'c' cannot be stored"),
+        ):
+            await uow.commit()
         assert len(log) == 0
 
 
@@ -433,7 +485,9 @@ async def test_routing_is_honoured_on_create_index_delete_and_get(
         post = await uow.posts.get("r1", routing="asia")
         post.title = "changed"
         await uow.commit()
-        assert (await es_client.get(index=index, id="r1", routing="asia"))["_source"]["title"] == "changed"
+        assert (await es_client.get(index=index, id="r1", routing="asia"))["_source"][
+            "title"
+        ] == "changed"
         post.region = "eu"
         with pytest.raises(InvalidEntityError, match="routing changed"):
             await uow.commit()
@@ -480,13 +534,17 @@ async def test_chunking_by_count_and_by_bytes(
         assert len(bodies) == 3 and all(len(b) <= 600 for b in bodies)
 
 
-async def test_uow_unrelated_registry_types(es_client: AsyncElasticsearch, registry: Registry) -> None:
+async def test_uow_unrelated_registry_types(
+    es_client: AsyncElasticsearch, registry: Registry
+) -> None:
     async with UnitOfWork(es_client, registry) as uow:
         with pytest.raises(NotRegisteredError):
             uow.repository(Unregistered)
 
 
-async def test_routing_is_required_by_the_index(es_client: AsyncElasticsearch, registry: Registry) -> None:
+async def test_routing_is_required_by_the_index(
+    es_client: AsyncElasticsearch, registry: Registry
+) -> None:
     mapping = await es_client.indices.get_mapping(index=registry.mapping_for(Post).index)
     (body,) = mapping.body.values()
     assert body["mappings"]["_routing"] == {"required": True}
@@ -509,7 +567,14 @@ async def test_partially_loaded_entity_is_written_as_a_guarded_partial_update(
         with record_requests(es_client) as log:
             assert (await uow.commit()).updated == 1
         assert log.to("_bulk")[0].ndjson() == [
-            {"update": {"_index": index, "_id": "p", "if_seq_no": version[0], "if_primary_term": version[1]}},
+            {
+                "update": {
+                    "_index": index,
+                    "_id": "p",
+                    "if_seq_no": version[0],
+                    "if_primary_term": version[1],
+                }
+            },
             {"doc": {"first_name": "Anna"}},
         ]
     stored = (await es_client.get(index=index, id="p"))["_source"]

@@ -1,0 +1,45 @@
+"""Building blocks entities may use; imports pydantic only, never elasticsearch."""
+
+from esorm.domain._geo import GeoPoint
+from esorm.domain._ids import new_id
+from esorm.domain._markers import (
+    Binary,
+    Byte,
+    DenseVector,
+    Double,
+    FieldMarker,
+    Float,
+    GeoPointField,
+    HalfFloat,
+    Integer,
+    Keyword,
+    Long,
+    Mapped,
+    Nested,
+    ScaledFloat,
+    Short,
+    Text,
+    UnsignedLong,
+)
+
+__all__ = [
+    "Binary",
+    "Byte",
+    "DenseVector",
+    "Double",
+    "FieldMarker",
+    "Float",
+    "GeoPoint",
+    "GeoPointField",
+    "HalfFloat",
+    "Integer",
+    "Keyword",
+    "Long",
+    "Mapped",
+    "Nested",
+    "ScaledFloat",
+    "Short",
+    "Text",
+    "UnsignedLong",
+    "new_id",
+]

@@ -1,0 +1,52 @@
+"""The error boundary of index management: transport failures and the server's refusals."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from elasticsearch import ApiError, AsyncElasticsearch
+
+from esorm.client import translate_transport_errors
+
+
+@contextmanager
+def transport_boundary(client: AsyncElasticsearch) -> Iterator[None]:
+    """Re-raise transport failures as `ConnectionFailedError` naming the redacted node URLs."""
+    with translate_transport_errors(server_urls(client)):
+        yield
+
+
+def server_urls(client: AsyncElasticsearch) -> list[str]:
+    """The client's node URLs; nodes keep credentials in headers, never in the URL."""
+    return [str(node.base_url) for node in client.transport.node_pool.all()]
+
+
+def is_refusal(exc: ApiError) -> bool:
+    """True when the server refused the request's content (400), not the client's headers."""
+    return exc.meta.status == 400 and error_type(exc) != "media_type_header_exception"
+
+
+def error_type(exc: ApiError) -> str:
+    """The server's error type (`resource_already_exists_exception`...), or "" if absent."""
+    body = exc.body
+    if isinstance(body, dict):
+        error = body.get("error")
+        if isinstance(error, dict):
+            return str(error.get("type", ""))
+    return ""
+
+
+def error_reason(exc: ApiError) -> str:
+    """The server's reason for a refused request, falling back to the exception text."""
+    body = exc.body
+    if isinstance(body, dict):
+        error = body.get("error")
+        if isinstance(error, dict):
+            reason = error.get("reason")
+            caused = error.get("caused_by")
+            if isinstance(caused, dict) and caused.get("reason"):
+                reason = f"{reason}: {caused['reason']}"
+            if reason:
+                return str(reason)
+    return str(exc)

@@ -1,0 +1,22 @@
+"""Test support: an embedded server, backend selection and the pytest plugin's helpers."""
+
+from __future__ import annotations
+
+from esorm.testing._backends import BackendKind, RunningServer, backend_kind, run_backend
+from esorm.testing._cleanup import delete_prefixed
+from esorm.testing._embedded import EmbeddedServer, find_free_port, noida_binary
+from esorm.testing._requests import RecordedRequest, RequestLog, record_requests
+
+__all__ = [
+    "BackendKind",
+    "EmbeddedServer",
+    "RecordedRequest",
+    "RequestLog",
+    "RunningServer",
+    "backend_kind",
+    "delete_prefixed",
+    "find_free_port",
+    "noida_binary",
+    "record_requests",
+    "run_backend",
+]

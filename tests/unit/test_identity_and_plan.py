@@ -1,0 +1,153 @@
+"""Snapshots, dirty checking, the flush plan and chunking: pure code, no server."""
+
+from __future__ import annotations
+
+import datetime
+import enum
+import json
+
+import pytest
+from pydantic import BaseModel, ConfigDict, Field
+
+from esorm.errors import InvalidEntityError
+from esorm.mapping import Registry
+from esorm.repository import Entry, IdentityMap, State
+from esorm.repository._identity import differs_from, take_snapshot
+from esorm.uow._plan import Operation, chunk, plan_operations
+
+pytestmark = pytest.mark.unit
+
+
+class Color(enum.Enum):
+    RED = "red"
+    BLUE = "blue"
+
+
+class Address(BaseModel):
+    city: str
+
+
+class Person(BaseModel):
+    id: str
+    name: str
+    color: Color = Color.RED
+    tags: list[str] = Field(default_factory=list)
+    address: Address | None = None
+    born: datetime.date | None = None
+
+
+class Loose(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    id: str
+
+
+REGISTRY = Registry()
+REGISTRY.register(Person, routing=lambda p: p.name[:1])
+REGISTRY.register(Loose)
+NOW = datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)
+
+
+def tracked(entity: BaseModel, state: State = State.CLEAN, seq_no: int | None = 3) -> Entry:
+    mapping = REGISTRY.mapping_for(type(entity))
+    return Entry(
+        entity=entity,
+        mapping=mapping,
+        index=mapping.index,
+        id=str(entity.id),  # type: ignore[attr-defined]
+        routing=mapping.routing_of(entity),
+        state=state,
+        seq_no=seq_no,
+        primary_term=1 if seq_no is not None else None,
+        snapshot=take_snapshot(entity) if state is State.CLEAN else None,
+    )
+
+
+def test_snapshot_shares_immutable_values_and_copies_mutable_ones() -> None:
+    person = Person(id="1", name="A", tags=["x"], address=Address(city="Oslo"))
+    snapshot = take_snapshot(person)
+    assert snapshot["name"] is person.name
+    assert snapshot["tags"] == person.tags and snapshot["tags"] is not person.tags
+    assert snapshot["address"] == person.address and snapshot["address"] is not person.address
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda p: setattr(p, "name", "B"),
+        lambda p: p.tags.append("y"),
+        lambda p: setattr(p.address, "city", "Bergen"),
+        lambda p: setattr(p, "color", Color.BLUE),
+        lambda p: setattr(p, "born", datetime.date(2000, 1, 1)),
+    ],
+)
+def test_every_kind_of_change_is_dirty(change: object) -> None:
+    person = Person(id="1", name="A", tags=["x"], address=Address(city="Oslo"))
+    snapshot = take_snapshot(person)
+    assert not differs_from(person, snapshot)
+    change(person)  # type: ignore[operator]
+    assert differs_from(person, snapshot)
+
+
+def test_extra_fields_are_tracked() -> None:
+    loose = Loose(id="1", anything={"a": 1})  # type: ignore[call-arg]
+    snapshot = take_snapshot(loose)
+    assert not differs_from(loose, snapshot)
+    loose.anything["a"] = 2  # type: ignore[attr-defined]
+    assert differs_from(loose, snapshot)
+
+
+def test_plan_orders_and_guards_operations() -> None:
+    identity = IdentityMap()
+    clean = tracked(Person(id="c", name="Clean"))
+    dirty = tracked(Person(id="d", name="Dirty"), seq_no=0)
+    removed = tracked(Person(id="r", name="Removed"), seq_no=7)
+    new = tracked(Person(id="n", name="New"), state=State.NEW, seq_no=None)
+    for entry in (clean, dirty, removed, new):
+        identity.put(entry)
+    dirty.entity.tags.append("t")  # type: ignore[attr-defined]
+    removed.state = State.REMOVED
+    operations = plan_operations(identity, NOW)
+    assert [(op.action, op.entry.id) for op in operations] == [
+        ("index", "d"),
+        ("delete", "r"),
+        ("create", "n"),
+    ]
+    lines = [json.loads(line) for op in operations for line in op.body.splitlines()]
+    assert lines[0] == {
+        "index": {
+            "_index": "person",
+            "_id": "d",
+            "routing": "D",
+            "if_seq_no": 0,
+            "if_primary_term": 1,
+        }
+    }
+    assert lines[2] == {
+        "delete": {
+            "_index": "person",
+            "_id": "r",
+            "routing": "R",
+            "if_seq_no": 7,
+            "if_primary_term": 1,
+        }
+    }
+    assert lines[3] == {"create": {"_index": "person", "_id": "n", "routing": "N"}}
+    assert lines[4]["name"] == "New"
+
+
+def test_plan_refuses_unserializable_values_before_sending() -> None:
+    identity = IdentityMap()
+    entry = tracked(Person(id="x", name="X"))
+    identity.put(entry)
+    entry.entity.born = "yesterday"  # type: ignore[attr-defined]
+    with pytest.raises(InvalidEntityError, match="Person 'x' cannot be stored"):
+        plan_operations(identity, NOW)
+
+
+def test_chunk_respects_count_and_bytes() -> None:
+    entry = tracked(Person(id="x", name="X"))
+    ops = [Operation(entry, "index", b"x" * size) for size in (10, 10, 10, 25, 5, 40)]
+    by_count = [len(c) for c in chunk(ops, max_count=2, max_bytes=1000)]
+    assert by_count == [2, 2, 2]
+    by_bytes = [[op.size for op in c] for c in chunk(ops, max_count=100, max_bytes=30)]
+    assert by_bytes == [[10, 10, 10], [25, 5], [40]]  # an oversized item still goes alone
