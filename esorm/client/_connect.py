@@ -38,10 +38,9 @@ async def wait_until_ready(
     not Elasticsearch raise ``ConnectionFailedError``.
 
     Raises:
-        ConnectionFailedError: The deadline passed; the message names the
-            redacted URL and the last underlying error, never credentials.
-        ConnectionFailedError: The server answered with an error that
-            waiting cannot fix.
+        ConnectionFailedError: The deadline passed (the message names the
+            redacted URL and the last underlying error, never credentials),
+            or the server answered with an error that waiting cannot fix.
         VersionMismatchError: The server refused the client's headers.
     """
     hosts = client_hosts(client)

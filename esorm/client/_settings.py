@@ -7,7 +7,14 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import unquote, urlsplit, urlunsplit
 
-from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    ModelWrapValidatorHandler,
+    SecretStr,
+    ValidationError,
+    model_validator,
+)
 
 from esorm.client._redact import redact_url
 from esorm.errors import ConfigurationError
@@ -51,9 +58,14 @@ class ConnectionSettings(BaseModel):
     max_retries: int = 3
     retry_on_timeout: bool = False
 
-    def __init__(self, **data: Any) -> None:
+    @model_validator(mode="wrap")
+    @classmethod
+    def _as_configuration_error(
+        cls, data: Any, handler: ModelWrapValidatorHandler[ConnectionSettings]
+    ) -> ConnectionSettings:
+        # pydantic's ValidationError would echo input values (secrets); say what, not which.
         try:
-            super().__init__(**data)
+            return handler(data)
         except ValidationError as exc:
             problems = "; ".join(
                 f"{'.'.join(str(p) for p in err['loc']) or 'settings'}: {err['msg']}"
@@ -69,7 +81,7 @@ class ConnectionSettings(BaseModel):
         values = dict(data)
         raw = values.get("hosts", (DEFAULT_HOST,))
         if isinstance(raw, str):
-            raw = [h for h in raw.split(",")]
+            raw = raw.split(",")
         if not isinstance(raw, list | tuple):
             raise ConfigurationError("invalid connection settings: hosts must be a list of URLs")
         hosts: list[str] = []

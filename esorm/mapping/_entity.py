@@ -54,6 +54,22 @@ class EntityMapping(Generic[E]):
     properties: Mapping[str, Any]
     stored_names: Mapping[str, str] = field(repr=False)
     exclude: set[str] | None = field(default=None, repr=False)
+    default_sort: Any = None
+    descriptions: Mapping[str, str] = field(default_factory=dict, repr=False)
+
+    @property
+    def max_result_window(self) -> int:
+        """How deep `from + size` paging may go (the index setting, default 10,000)."""
+        settings = self.settings
+        nested = settings.get("index")
+        for value in (
+            settings.get("max_result_window"),
+            settings.get("index.max_result_window"),
+            nested.get("max_result_window") if isinstance(nested, Mapping) else None,
+        ):
+            if value is not None:
+                return int(value)
+        return 10_000
 
     @property
     def name(self) -> str:
@@ -114,6 +130,9 @@ class EntityMapping(Generic[E]):
         if self.routing is not None:
             # the server then refuses unrouted writes and reads instead of missing the shard
             mappings["_routing"] = {"required": True}
+        if self.descriptions:
+            # field `meta` holds at most 50 characters; the full texts live in `_meta`
+            mappings["_meta"] = {"descriptions": dict(self.descriptions)}
         body: dict[str, Any] = {"mappings": mappings}
         if self.settings:
             body["settings"] = dict(self.settings)

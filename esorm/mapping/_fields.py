@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import types
 from collections.abc import Mapping, Sequence
+from enum import Enum
 from typing import Any, Literal, Union, get_args, get_origin
+from uuid import UUID
 
 from pydantic import BaseModel, RootModel
 
@@ -16,6 +18,7 @@ from esorm.mapping._annotations import MAPPINGS, SEQUENCES, markers_in, type_nam
 from esorm.mapping._markers import META_TYPES, WHOLE_VALUE, check_marker, marker_mapping
 from esorm.mapping._scalars import literal_class, scalar_mapping, unsupported_hint
 
+_DICT_KEYS = (str, int, Enum, UUID)  # keys pydantic dumps as JSON strings and reads back
 _META_MAX = 50  # Elasticsearch's limit on a field `meta` value
 _SUPPORTED = (
     "str, int, float, bool, Decimal, datetime, date, time, Enum, Literal, UUID, Path, "
@@ -172,11 +175,9 @@ def _dynamic_object(
     if args:
         key, value = args
         key_type = unwrap(key, (), where)[0]
-        if not (
-            (isinstance(key_type, type) and issubclass(key_type, str | int))
-            or get_origin(key_type) is Literal
-        ):
-            raise _unsupported(where, tp, "dict keys must be str, int or a str/int Enum")
+        key_ok = isinstance(key_type, type) and issubclass(key_type, _DICT_KEYS)
+        if not (key_ok or get_origin(key_type) is Literal):
+            raise _unsupported(where, tp, "dict keys must be str, int, Enum, UUID or Literal")
         if value is not Any and value is not object:
             _map(value, (), f"{where}[]", stack)  # refuse values that cannot be stored
     return {"type": "object", "dynamic": True}

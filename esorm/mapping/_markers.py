@@ -30,6 +30,14 @@ _ES_TYPES: dict[type[m.FieldMarker], str] = {
 _INTEGERS = {"byte", "short", "integer", "long", "unsigned_long"}
 _NUMBERS = _INTEGERS | {"half_float", "float", "double", "scaled_float"}
 
+# Which default mappings each scalar marker may replace (its Python value must fit).
+_ACCEPTS: dict[str, set[str]] = {
+    "text": {"keyword"},
+    "keyword": {"keyword", "long", "integer", "boolean", "ip", "date"},
+    **{t: {"long", "integer"} for t in _INTEGERS},
+    **{t: {"long", "integer", "double"} for t in _NUMBERS - _INTEGERS},
+}
+
 # Markers that map the annotated value as a whole, containers included (a vector is a list).
 WHOLE_VALUE = (m.Mapped, m.DenseVector, m.GeoPointField)
 
@@ -87,15 +95,7 @@ def check_marker(
         return
     have = default.get("type")
     want = _ES_TYPES[type(marker)]
-    ok = {
-        "text": have == "keyword",
-        "keyword": have in {"keyword", "long", "integer", "boolean", "ip", "date"},
-        "binary": False,  # only bytes, which have no default; checked by the caller
-    }.get(want)
-    if want in _INTEGERS:
-        ok = have in {"long", "integer"}
-    elif want in _NUMBERS:
-        ok = have in {"long", "integer", "double"} or issubclass(tp, decimal.Decimal)
+    ok = have in _ACCEPTS.get(want, ()) or (want in _NUMBERS and issubclass(tp, decimal.Decimal))
     if not ok:
         raise MappingError(
             f"{where}: {marker!r} cannot map a value Elasticsearch would store as {have!r}; "

@@ -11,6 +11,7 @@ from pydantic import BaseModel
 from esorm.errors import MappingError, NotRegisteredError
 from esorm.mapping._aliases import stored_name
 from esorm.mapping._entity import EntityMapping, IdFunction, RoutingFunction, Timestamps
+from esorm.mapping._descriptions import collect_descriptions
 from esorm.mapping._fields import build_properties
 from esorm.mapping._names import check_index_name, default_index_name
 
@@ -46,6 +47,7 @@ class Registry:
         fields: Mapping[str, Mapping[str, Any]] | None = None,
         timestamps: bool | Timestamps = False,
         dynamic: str | bool | None = None,
+        default_sort: Any = None,
     ) -> EntityMapping[E]:
         """Record how `entity` is stored; registering the same class again must agree.
 
@@ -59,6 +61,8 @@ class Registry:
             fields: per-field mapping overrides, by Python field name; replace the generated one.
             timestamps: True (fields `created_at`/`updated_at`) or a `Timestamps` naming them.
             dynamic: the mapping's `dynamic` setting ("strict" refuses unknown fields).
+            default_sort: the sort searches use when none is given: a `Sort`, a field
+                name (`"-created_at"` for descending) or a list of names / raw sort clauses.
         """
         if not (isinstance(entity, type) and issubclass(entity, BaseModel)):
             raise MappingError(f"{entity!r} is not a pydantic model class")
@@ -72,6 +76,7 @@ class Registry:
             timestamps=timestamps,
             dynamic=dynamic,
         )
+        mapping = dataclasses.replace(mapping, default_sort=default_sort)
         existing = self._mappings.get(entity)
         if existing is not None:
             if _registration_key(existing) != _registration_key(mapping):
@@ -170,6 +175,7 @@ class Registry:
             dynamic=dynamic,
             properties=properties,
             stored_names=stored_names,
+            descriptions=collect_descriptions(entity),
         )
 
 
@@ -189,4 +195,5 @@ def _registration_key(mapping: EntityMapping[Any]) -> tuple[Any, ...]:
         {k: dict(v) for k, v in mapping.field_overrides.items()},
         mapping.timestamps,
         mapping.dynamic,
+        repr(mapping.default_sort),
     )

@@ -11,6 +11,7 @@ from pydantic import BaseModel
 from esorm.errors import EsormError, IndexMissingError, InvalidEntityError, NotFoundError
 from esorm.mapping import EntityMapping
 from esorm.repository._identity import State
+from esorm.repository._queries import QueryMethods
 from esorm.repository._session import Session
 from esorm.repository._transport import translate_errors
 
@@ -31,7 +32,7 @@ class Found(Generic[E]):
         return len(self.entities)
 
 
-class Repository(Generic[E]):
+class Repository(QueryMethods[E], Generic[E]):
     """Loads and registers entities of one type inside a unit of work.
 
     Subclass it to add domain-specific queries; the unit of work creates one per type.

@@ -43,10 +43,13 @@ class Session:
         *,
         routing: str | None = None,
         source_filtered: bool = False,
+        track: bool = True,
     ) -> E:
         """The tracked entity for a hit: the instance already tracked, or a new clean one.
 
         A tracked instance is returned untouched, so unflushed changes are never overwritten.
+        With `track=False` a hit that is not tracked yet gives a detached entity, which
+        keeps memory bounded when streaming many documents.
         """
         index: str = hit["_index"]
         doc_id: str = hit["_id"]
@@ -54,6 +57,8 @@ class Session:
         if entry is not None:
             return entry.entity  # type: ignore[return-value]
         entity = mapping.from_source(hit.get("_source") or {}, doc_id)
+        if not track:
+            return entity
         if routing is None:
             routing = hit.get("_routing") or mapping.routing_of(entity)
         self.identity.put(

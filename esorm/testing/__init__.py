@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from esorm.testing._backends import BackendKind, RunningServer, backend_kind, run_backend
 from esorm.testing._cleanup import delete_prefixed
-from esorm.testing._embedded import EmbeddedServer, find_free_port, noida_binary
+from esorm.testing._embedded import EmbeddedServer, noida_binary
+from esorm.testing._process import find_free_port
 from esorm.testing._requests import RecordedRequest, RequestLog, record_requests
 
 __all__ = [

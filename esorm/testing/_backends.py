@@ -22,6 +22,8 @@ class RunningServer:
 
     kind: BackendKind
     settings: ConnectionSettings
+    pid: int | None = None
+    """Process id of the embedded server; ``None`` for the other backends."""
 
     @property
     def url(self) -> str:
@@ -52,7 +54,8 @@ def run_backend(kind: BackendKind | None = None) -> Iterator[RunningServer]:
         from esorm.testing._embedded import EmbeddedServer
 
         with EmbeddedServer() as server:
-            yield RunningServer("embedded", ConnectionSettings(hosts=[server.url]))
+            settings = ConnectionSettings(hosts=[server.url])
+            yield RunningServer("embedded", settings, pid=server.pid)
     elif kind == "docker":
         from esorm.testing._docker import docker_elasticsearch
 

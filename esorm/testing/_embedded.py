@@ -3,37 +3,29 @@
 from __future__ import annotations
 
 import atexit
-import contextlib
-import ctypes
 import os
 import shutil
-import signal
-import socket
 import stat
 import subprocess
-import sys
 import tempfile
-import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 from typing import IO
 
 from esorm.errors import ConfigurationError, ConnectionFailedError
+from esorm.testing._process import (
+    can_die_with_parent,
+    die_with_parent,
+    find_free_port,
+    kill_group,
+    port_is_free,
+)
 
 BINARY_ENV = "ESORM_NOIDA_BIN"
 _LOG_TAIL = 4000
-_PR_SET_PDEATHSIG = 1
-
-
-def find_free_port(host: str = "127.0.0.1") -> int:
-    """Ask the OS for a currently free TCP port on ``host``."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((host, 0))
-        return int(sock.getsockname()[1])
 
 
 def noida_binary() -> Path:
@@ -148,7 +140,7 @@ class EmbeddedServer:
         binary = self._binary or noida_binary()
         if self._port is None:
             self._port = find_free_port(self.host)
-        elif not _port_is_free(self.host, self._port):
+        elif not port_is_free(self.host, self._port):
             # Checked up front: another server on the port would answer our readiness probe.
             raise ConfigurationError(f"port {self._port} on {self.host} is already in use")
         if self._data_dir is None:
@@ -177,7 +169,7 @@ class EmbeddedServer:
             stdout=self._log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
-            preexec_fn=_die_with_parent() if _can_die_with_parent() else None,
+            preexec_fn=die_with_parent() if can_die_with_parent() else None,
         )
         atexit.register(self.stop)
         try:
@@ -219,7 +211,7 @@ class EmbeddedServer:
         atexit.unregister(self.stop)
         process, self._process = self._process, None
         if process is not None:
-            _kill_group(process, self._grace)
+            kill_group(process, self._grace)
         if self._tmp is not None:
             shutil.rmtree(self._tmp, ignore_errors=True)
             self._tmp = None
@@ -241,85 +233,3 @@ class EmbeddedServer:
     def __repr__(self) -> str:
         state = f"pid={self._process.pid}" if self._process else "stopped"
         return f"EmbeddedServer(url={self.url if self._port else None!r}, {state})"
-
-
-def _port_is_free(host: str, port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        # as servers do: connections of a stopped server in TIME_WAIT must not block a restart
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind((host, port))
-        except OSError:
-            return False
-        return True
-
-
-def _can_die_with_parent() -> bool:
-    """Linux only, and only from the main thread: the signal fires when the forking thread ends."""
-    return sys.platform == "linux" and threading.current_thread() is threading.main_thread()
-
-
-def _die_with_parent() -> Callable[[], None]:
-    """A ``preexec_fn`` asking Linux to SIGTERM the server when this process dies.
-
-    The safety net for a test run killed with SIGKILL, where neither fixtures
-    nor ``atexit`` run.
-    """
-    parent = os.getpid()
-
-    def preexec() -> None:
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
-        if os.getppid() != parent:  # the parent died before prctl took effect
-            os._exit(1)
-
-    return preexec
-
-
-def _kill_group(process: subprocess.Popen[bytes], grace: float) -> None:
-    """SIGTERM the process group, SIGKILL what is left after ``grace`` seconds."""
-    pgid = process.pid  # start_new_session=True makes the child its group leader
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(pgid, signal.SIGTERM)
-    if _wait_group_gone(process, pgid, grace):
-        return
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(pgid, signal.SIGKILL)
-    _wait_group_gone(process, pgid, grace)
-
-
-def _wait_group_gone(process: subprocess.Popen[bytes], pgid: int, timeout: float) -> bool:
-    """Reap the leader and wait until no live process of the group is left."""
-    deadline = time.monotonic() + timeout
-    while True:
-        process.poll()  # reap the leader, or its zombie keeps the group alive
-        if not _group_alive(pgid):
-            return True
-        if time.monotonic() >= deadline:
-            return False
-        time.sleep(0.02)
-
-
-def _group_alive(pgid: int) -> bool:
-    """True while a process of the group runs; orphaned zombies awaiting init do not count."""
-    try:
-        os.killpg(pgid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    proc = Path("/proc")
-    if not proc.is_dir():
-        return True
-    for entry in proc.iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat_line = (entry / "stat").read_text()
-        except OSError:
-            continue
-        # "pid (comm) state ppid pgrp ...": comm may hold spaces, so split after ')'.
-        fields = stat_line.rpartition(")")[2].split()
-        if len(fields) >= 3 and int(fields[2]) == pgid and fields[0] != "Z":
-            return True
-    return False

@@ -4,6 +4,11 @@ Loaded through the ``pytest11`` entry point. ``ESORM_TEST_BACKEND`` picks the
 server: ``embedded`` (default, the noida-db binary), ``docker``
 (testcontainers) or ``url`` (``ESORM_URL`` and friends). Importing this module
 needs neither noida-db nor testcontainers nor pytest-asyncio.
+
+``es_client`` lives on the session's event loop, so async tests using it need
+``asyncio_default_test_loop_scope = "session"`` (or ``loop_scope="session"``).
+Tests marked ``embedded_gap(reason)`` are expected to fail on the embedded
+backend and run normally elsewhere.
 """
 
 from __future__ import annotations
@@ -41,9 +46,14 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """On the embedded backend, expect tests marked ``embedded_gap`` to fail."""
+    from esorm.errors import ConfigurationError
     from esorm.testing._backends import backend_kind
 
-    if backend_kind() != "embedded":
+    try:
+        kind = backend_kind()
+    except ConfigurationError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    if kind != "embedded":
         return
     for item in items:
         marker = item.get_closest_marker("embedded_gap")

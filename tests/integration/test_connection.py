@@ -8,6 +8,8 @@ import os
 import re
 import socket
 import stat
+import subprocess
+import sys
 import threading
 import time
 import urllib.error
@@ -163,8 +165,14 @@ class _FakeEs(BaseHTTPRequestHandler):
 
     number = "8.19.0"
     url = ""
+    answers: list[int] = []  # statuses to answer first, one per request
+    product = True
 
     def do_GET(self) -> None:
+        if self.answers:
+            status = self.answers.pop(0)
+            self._send(status, {"error": {"type": f"status_{status}", "reason": "x"}})
+            return
         major = int(self.number.split(".")[0])
         accept = self.headers.get("Accept", "")
         wanted = re.search(r"compatible-with=(\d+)", accept)
@@ -194,7 +202,8 @@ class _FakeEs(BaseHTTPRequestHandler):
         data = json.dumps(body).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
-        self.send_header("X-Elastic-Product", "Elasticsearch")
+        if self.product:
+            self.send_header("X-Elastic-Product", "Elasticsearch")
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         self.wfile.write(data)
@@ -206,8 +215,10 @@ class _FakeEs(BaseHTTPRequestHandler):
 @pytest.fixture
 def fake_es() -> Iterator[type[_FakeEs]]:
     """Yield a handler class whose ``number`` the test sets; the server runs meanwhile."""
+
     class Handler(_FakeEs):
-        pass
+        number = f"{client_version()[0]}.1.0"
+        answers: list[int] = []
 
     handler = Handler
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
@@ -256,6 +267,41 @@ async def test_older_server_that_accepts_the_headers_is_accepted(
     fake_es.number = f"{major}.1.0"
     async with connect(ConnectionSettings(hosts=[fake_es.url])) as client:
         assert (await check_server_version(client)).major == major
+
+
+async def test_wait_retries_while_the_server_is_unavailable(fake_es: type[_FakeEs]) -> None:
+    fake_es.answers = [503, 503]
+    client = create_client(ConnectionSettings(hosts=[fake_es.url], max_retries=0))
+    try:
+        await wait_until_ready(client, timeout=10.0, interval=0.05)
+        assert fake_es.answers == []
+    finally:
+        await client.close()
+
+
+@pytest.mark.parametrize(
+    ("status", "product", "hint"),
+    [
+        (401, True, "check the credentials"),
+        (403, True, "check the credentials"),
+        (404, True, "check that the URL points at Elasticsearch"),
+        (200, False, "does not identify as Elasticsearch"),
+    ],
+)
+async def test_answers_that_waiting_cannot_fix_fail_at_once(
+    fake_es: type[_FakeEs], status: int, product: bool, hint: str
+) -> None:
+    fake_es.product = product
+    settings = ConnectionSettings(hosts=[fake_es.url], api_key=API_KEY)
+    for wait in (30.0, None):
+        fake_es.answers = [status] * 10 if status != 200 else []
+        started = time.monotonic()
+        with pytest.raises(ConnectionFailedError, match=hint) as info:
+            async with connect(settings, wait=wait):
+                pytest.fail("connected although the server refused")
+        assert time.monotonic() - started < 5.0
+        assert fake_es.url in str(info.value)
+        assert API_KEY not in str(info.value)
 
 
 # --- the per-test prefix and its cleanup ---------------------------------------------------
@@ -351,6 +397,35 @@ def test_embedded_server_stops_its_whole_process_group() -> None:
         os.kill(pid, 0)
     assert not _answers(url)
     server.stop()  # idempotent
+
+
+def test_a_failing_test_run_leaves_no_server_behind(tmp_path: Path) -> None:
+    pid_file = tmp_path / "server.pid"
+    (tmp_path / "test_inner.py").write_text(
+        "import pathlib\n"
+        "async def test_fails(esorm_server, es_client, index_prefix):\n"
+        "    await es_client.indices.create(index=index_prefix + 'x')\n"
+        f"    pathlib.Path({str(pid_file)!r}).write_text(str(esorm_server.pid))\n"
+        "    raise AssertionError('on purpose')\n"
+    )
+    (tmp_path / "pytest.ini").write_text(
+        "[pytest]\nasyncio_mode = auto\nasyncio_default_fixture_loop_scope = session\n"
+        "asyncio_default_test_loop_scope = session\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ESORM_", "PYTEST_"))}
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(tmp_path)],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "on purpose" in result.stdout
+    pid = int(pid_file.read_text())
+    assert not _running(pid)
+    assert _group_gone(pid)
 
 
 def _script(tmp_path: Path, body: str) -> Path:
