@@ -6,6 +6,26 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+__all__ = [
+    "CommitError",
+    "ConfigurationError",
+    "ConflictError",
+    "ConnectionFailedError",
+    "EsormError",
+    "IndexMappingConflictError",
+    "IndexMissingError",
+    "InvalidEntityError",
+    "MappingError",
+    "NotFoundError",
+    "NotRegisteredError",
+    "QueryError",
+    "RelationNotLoadedError",
+    "TransportFailedError",
+    "UnitOfWorkStateError",
+    "VersionMismatchError",
+    "WriteFailure",
+]
+
 
 class EsormError(Exception):
     """Root of every error esorm raises."""
