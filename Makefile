@@ -30,5 +30,26 @@ lint: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/mypy tests/typing
 
+# Benchmarks: esorm beside the raw client, ESORM and elasticsearch.dsl on one server.
+# `make bench BENCH_ARGS=--quick` smoke-tests it; see benchmarks/run.py for options.
+# ESORM (pyesorm) imports as `esorm` like this project, so it is installed apart from
+# site-packages, without its dependencies (the `bench` extra covers them), and the
+# benchmark loads it from there as `pyesorm`.
+PEERS       := $(VENV)/peers
+PYESORM     := pyesorm==0.8.1
+BENCH_STAMP := $(VENV)/.bench-installed
+
+$(BENCH_STAMP): pyproject.toml Makefile $(STAMP)
+	$(BIN)/pip install --quiet -e '.[bench]'
+	rm -rf $(PEERS)
+	$(BIN)/pip install --quiet --no-deps --target $(PEERS) '$(PYESORM)'
+	touch $(BENCH_STAMP)
+
+bench: $(BENCH_STAMP)
+	$(BIN)/python -m benchmarks.run $(BENCH_ARGS)
+
+demo: $(STAMP)
+	$(BIN)/python -m examples.blog
+
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

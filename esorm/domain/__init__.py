@@ -21,6 +21,7 @@ from esorm.domain._markers import (
     Text,
     UnsignedLong,
 )
+from esorm.domain._relations import Many, One, Related
 
 __all__ = [
     "Binary",
@@ -35,8 +36,11 @@ __all__ = [
     "Integer",
     "Keyword",
     "Long",
+    "Many",
     "Mapped",
     "Nested",
+    "One",
+    "Related",
     "ScaledFloat",
     "Short",
     "Text",

@@ -4,12 +4,30 @@ from esorm.mapping._descriptions import collect_descriptions
 from esorm.mapping._entity import MAX_ID_BYTES, EntityMapping, Timestamps
 from esorm.mapping._fields import build_properties
 from esorm.mapping._registry import Registry
+from esorm.mapping._relations import (
+    ByQuery,
+    Relation,
+    RelationRouting,
+    ToMany,
+    ToOne,
+    by_query,
+    to_many,
+    to_one,
+)
 
 __all__ = [
     "MAX_ID_BYTES",
+    "ByQuery",
     "EntityMapping",
     "Registry",
+    "Relation",
+    "RelationRouting",
     "Timestamps",
+    "ToMany",
+    "ToOne",
     "build_properties",
+    "by_query",
     "collect_descriptions",
+    "to_many",
+    "to_one",
 ]

@@ -10,6 +10,7 @@ from pydantic import BaseModel, RootModel
 from esorm.domain import GeoPoint
 from esorm.mapping._aliases import stored_name
 from esorm.mapping._annotations import MAPPINGS
+from esorm.mapping._relations import lazy_type
 
 
 def collect_descriptions(entity: type[BaseModel]) -> dict[str, str]:
@@ -25,7 +26,7 @@ def _collect(
     fields: list[tuple[str, Any, str | None]] = [
         (stored_name(name, info), info.annotation, info.description)
         for name, info in model.model_fields.items()
-        if info.exclude is not True
+        if info.exclude is not True and lazy_type(info.annotation) is None
     ]
     fields += [
         (c.alias or name, c.return_type, c.description)

@@ -11,6 +11,7 @@ from pydantic import BaseModel
 
 from esorm.domain import new_id
 from esorm.errors import InvalidEntityError
+from esorm.mapping._relations import Relation
 
 E = TypeVar("E", bound=BaseModel)
 
@@ -39,6 +40,10 @@ class EntityMapping(Generic[E]):
         id_function: computes the id from the entity; wins over `id_field` when both are set.
         routing: computes the shard routing value from the entity.
         properties: the generated Elasticsearch field mapping.
+        exclude: fields left out of `_source` and of change tracking (relation values).
+        relations: how each relation field loads, by field name.
+        default_load: relation paths loaded when a read names none.
+        relation_depth: how many relation hops default loads follow from a result.
     """
 
     entity: type[E]
@@ -56,6 +61,9 @@ class EntityMapping(Generic[E]):
     exclude: set[str] | None = field(default=None, repr=False)
     default_sort: Any = None
     descriptions: Mapping[str, str] = field(default_factory=dict, repr=False)
+    relations: Mapping[str, Relation[Any]] = field(default_factory=dict, repr=False)
+    default_load: tuple[str, ...] = ()
+    relation_depth: int = 1
 
     @property
     def max_result_window(self) -> int:

@@ -16,6 +16,7 @@ from esorm.errors import MappingError
 from esorm.mapping._aliases import check_readable, stored_name
 from esorm.mapping._annotations import MAPPINGS, SEQUENCES, markers_in, type_name, unwrap
 from esorm.mapping._markers import META_TYPES, WHOLE_VALUE, check_marker, marker_mapping
+from esorm.mapping._relations import lazy_type
 from esorm.mapping._scalars import literal_class, scalar_mapping, unsupported_hint
 
 _DICT_KEYS = (str, int, Enum, UUID)  # keys pydantic dumps as JSON strings and reads back
@@ -49,8 +50,8 @@ def _model_properties(
     _check_complete(model, where)
     props: dict[str, Any] = {}
     for name, info in model.model_fields.items():
-        if info.exclude is True:
-            continue  # never dumped, so never stored
+        if info.exclude is True or lazy_type(info.annotation) is not None:
+            continue  # never dumped (or a relation value), so never stored
         here = f"{where}.{name}"
         check_readable(model, name, info, here)
         key = _unique(stored_name(name, info), props, here)

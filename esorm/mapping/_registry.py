@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
 from esorm.errors import MappingError, NotRegisteredError
 from esorm.mapping._aliases import stored_name
-from esorm.mapping._entity import EntityMapping, IdFunction, RoutingFunction, Timestamps
 from esorm.mapping._descriptions import collect_descriptions
+from esorm.mapping._entity import EntityMapping, IdFunction, RoutingFunction, Timestamps
 from esorm.mapping._fields import build_properties
 from esorm.mapping._names import check_index_name, default_index_name
+from esorm.mapping._relations import (
+    Relation,
+    check_default_loads,
+    check_relations,
+    relation_fields,
+)
 
 E = TypeVar("E", bound=BaseModel)
 
@@ -48,6 +54,9 @@ class Registry:
         timestamps: bool | Timestamps = False,
         dynamic: str | bool | None = None,
         default_sort: Any = None,
+        relations: Mapping[str, Relation[Any]] | None = None,
+        load: Sequence[str] | None = None,
+        relation_depth: int | None = None,
     ) -> EntityMapping[E]:
         """Record how `entity` is stored; registering the same class again must agree.
 
@@ -63,9 +72,17 @@ class Registry:
             dynamic: the mapping's `dynamic` setting ("strict" refuses unknown fields).
             default_sort: the sort searches use when none is given: a `Sort`, a field
                 name (`"-created_at"` for descending) or a list of names / raw sort clauses.
+            relations: how each relation field (`One[...]`/`Many[...]`) loads, by field
+                name: `to_one`, `to_many` or `by_query`. Targets must be registered already
+                (or be `entity` itself); add relations between two entities with `relate`.
+            load: relation paths (`"posts.author"`) loaded whenever a read names none.
+            relation_depth: how many hops default loads follow (default 1).
         """
         if not (isinstance(entity, type) and issubclass(entity, BaseModel)):
             raise MappingError(f"{entity!r} is not a pydantic model class")
+        if not entity.__pydantic_complete__:
+            # e.g. `posts: Many["Post"]` declared before Post: resolve it now if Post exists
+            entity.model_rebuild(raise_errors=False)
         mapping = self._build(
             entity,
             index=index,
@@ -79,12 +96,32 @@ class Registry:
         mapping = dataclasses.replace(mapping, default_sort=default_sort)
         existing = self._mappings.get(entity)
         if existing is not None:
-            if _registration_key(existing) != _registration_key(mapping):
+            if _registration_key(existing) != _registration_key(mapping) or (
+                relations is not None and dict(relations) != dict(existing.relations)
+            ):
                 raise MappingError(
                     f"{entity.__name__} is already registered with different settings "
                     f"(index {existing.base_index!r}); register each entity once"
                 )
             return existing
+        if relations or load is not None or relation_depth is not None:
+            mapping = self._with_relations(mapping, relations or {}, load, relation_depth)
+        self._mappings[entity] = mapping
+        return mapping
+
+    def relate(
+        self,
+        entity: type[E],
+        relations: Mapping[str, Relation[Any]],
+        *,
+        load: Sequence[str] | None = None,
+        relation_depth: int | None = None,
+    ) -> EntityMapping[E]:
+        """Add relations to a registered entity, e.g. once both sides of a pair are registered.
+
+        Arguments as for `register`; `load` and `relation_depth` replace earlier values.
+        """
+        mapping = self._with_relations(self.mapping_for(entity), relations, load, relation_depth)
         self._mappings[entity] = mapping
         return mapping
 
@@ -116,6 +153,35 @@ class Registry:
         return copy
 
     # -- building ---------------------------------------------------------------------------
+
+    def _with_relations(
+        self,
+        mapping: EntityMapping[E],
+        relations: Mapping[str, Relation[Any]],
+        load: Sequence[str] | None,
+        depth: int | None,
+    ) -> EntityMapping[E]:
+        entity = mapping.entity
+        for name, spec in relations.items():
+            known = mapping.relations.get(name)
+            if known is not None and known != spec:
+                raise MappingError(f"{entity.__name__}.{name} already has another relation")
+        routed = {m.entity: m.routing is not None for m in self._mappings.values()}
+        routed[entity] = mapping.routing is not None
+        check_relations(entity, relations, routed)
+        merged = {**mapping.relations, **relations}
+        if isinstance(load, str):
+            raise MappingError(f"{entity.__name__}: load takes a list of paths, got {load!r}")
+        if depth is not None and (not isinstance(depth, int) or depth < 0):
+            raise MappingError(f"{entity.__name__}: relation_depth must be >= 0, got {depth!r}")
+        return dataclasses.replace(
+            mapping,
+            relations=merged,
+            default_load=(
+                mapping.default_load if load is None else check_default_loads(entity, merged, load)
+            ),
+            relation_depth=mapping.relation_depth if depth is None else depth,
+        )
 
     def _build(
         self,
@@ -176,6 +242,7 @@ class Registry:
             properties=properties,
             stored_names=stored_names,
             descriptions=collect_descriptions(entity),
+            exclude=relation_fields(entity) or None,
         )
 
 

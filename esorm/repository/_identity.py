@@ -8,6 +8,7 @@ import decimal
 import enum
 import uuid
 from collections.abc import Iterator
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,6 +18,27 @@ from esorm.mapping import EntityMapping
 
 IdentityKey = tuple[type[BaseModel], str, str]
 """(entity type, concrete index, document id): unique per document within a unit of work."""
+
+
+class _Untracked:
+    """Stands in a snapshot for a value that is never tracked: equal to anything."""
+
+    __slots__ = ()
+
+    def __eq__(self, other: object) -> bool:
+        return True
+
+    def __ne__(self, other: object) -> bool:
+        return False
+
+    __hash__ = object.__hash__
+
+    def __repr__(self) -> str:
+        return "<untracked>"
+
+
+UNTRACKED = _Untracked()
+"""The snapshot value of an untracked field (a relation), so it never reads as changed."""
 
 # Values of these types cannot change in place, so a snapshot may share them.
 _IMMUTABLE: frozenset[type] = frozenset(
@@ -33,6 +55,7 @@ _IMMUTABLE: frozenset[type] = frozenset(
         datetime.timedelta,
         decimal.Decimal,
         uuid.UUID,
+        _Untracked,
     }
 )
 
@@ -45,9 +68,17 @@ class State(enum.Enum):
     REMOVED = "removed"
 
 
-def take_snapshot(entity: BaseModel) -> dict[str, Any]:
-    """Copy the entity's field values: shallow for immutable values, deep for the rest."""
+def take_snapshot(entity: BaseModel, exclude: AbstractSet[str] | None = None) -> dict[str, Any]:
+    """Copy the entity's field values: shallow for immutable values, deep for the rest.
+
+    Args:
+        exclude: fields never tracked (relation values); the snapshot holds `UNTRACKED`
+            for them, so comparing stays one dict comparison and they never count.
+    """
     snapshot = dict(entity.__dict__)
+    if exclude:
+        for name in exclude:
+            snapshot[name] = UNTRACKED
     for name, value in snapshot.items():
         kind = type(value)
         if kind not in _IMMUTABLE and not issubclass(kind, enum.Enum):
@@ -65,8 +96,9 @@ def differs_from(entity: BaseModel, snapshot: dict[str, Any]) -> bool:
         if extra != snapshot.get("__pydantic_extra__"):
             return True
         current = {**entity.__dict__, "__pydantic_extra__": extra}
-        return current != snapshot
-    return entity.__dict__ != snapshot
+        return snapshot != current
+    # the snapshot on the left lets an `UNTRACKED` value answer its comparison first
+    return snapshot != entity.__dict__
 
 
 @dataclass(slots=True, eq=False)
@@ -107,7 +139,7 @@ class Entry:
         self.seq_no = seq_no
         self.primary_term = primary_term
         self.state = State.CLEAN
-        self.snapshot = take_snapshot(self.entity)
+        self.snapshot = take_snapshot(self.entity, self.mapping.exclude)
 
 
 class IdentityMap:

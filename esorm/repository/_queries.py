@@ -3,18 +3,26 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel
 
 from esorm.errors import QueryError
 from esorm.mapping import EntityMapping
+from esorm.query import (
+    EntityFields,
+    Page,
+    Pagination,
+    QueryLike,
+    SortLike,
+    bool_,
+    fields,
+    to_query_dict,
+)
+from esorm.repository._relations import plan_relations
 from esorm.repository._search import HitStream, SearchResult, read_result, search_body
 from esorm.repository._session import Session
 from esorm.repository._transport import translate_errors
-
-if TYPE_CHECKING:
-    from esorm.query import Page, Pagination
 
 E = TypeVar("E", bound=BaseModel)
 
@@ -27,9 +35,9 @@ class QueryMethods(Generic[E]):
 
     async def search(
         self,
-        query: Any = None,
+        query: QueryLike | None = None,
         *,
-        sort: Any = None,
+        sort: SortLike | None = None,
         size: int | None = None,
         offset: int | None = None,
         source_includes: Sequence[str] | None = None,
@@ -37,6 +45,8 @@ class QueryMethods(Generic[E]):
         routing: str | None = None,
         track_total_hits: bool | int = True,
         aggs: Mapping[str, Any] | None = None,
+        load: Sequence[str] | None = None,
+        depth: int | None = None,
     ) -> SearchResult[E]:
         """Search with an esorm query or a raw DSL dict; hits come back as tracked entities.
 
@@ -46,8 +56,12 @@ class QueryMethods(Generic[E]):
             size, offset: the window of hits (`from` in Elasticsearch), at most the
                 index's `max_result_window` deep; use `iterate()` beyond it.
             track_total_hits: True counts exactly; a number stops counting there.
+            load: relation paths to load for all hits at once (`["author"]`); None
+                loads the registry's defaults.
+            depth: how many hops default relations follow (the registry's by default).
         """
         self._session.guard()
+        plan = plan_relations(self._session.registry, self._mapping, load, depth)
         body = search_body(
             self._mapping,
             query=query,
@@ -60,26 +74,29 @@ class QueryMethods(Generic[E]):
             aggs=aggs,
         )
         response = await self._send_search(body, routing)
-        return read_result(
+        result = read_result(
             self._session,
             self._mapping,
             response,
             source_filtered=bool(source_includes or source_excludes),
         )
+        if plan is not None:
+            await plan.load(self._session, result.items)
+        return result
 
     async def page(
         self,
         pagination: Pagination,
-        query: Any = None,
+        query: QueryLike | None = None,
         *,
-        sort: Any = None,
+        sort: SortLike | None = None,
         routing: str | None = None,
         source_includes: Sequence[str] | None = None,
         source_excludes: Sequence[str] | None = None,
+        load: Sequence[str] | None = None,
+        depth: int | None = None,
     ) -> Page[E]:
         """One page of matches with the total, as a pagination value asked for."""
-        from esorm.query import Page
-
         result = await self.search(
             query,
             sort=sort,
@@ -88,6 +105,8 @@ class QueryMethods(Generic[E]):
             routing=routing,
             source_includes=source_includes,
             source_excludes=source_excludes,
+            load=load,
+            depth=depth,
         )
         return Page(
             items=result.items,
@@ -97,18 +116,53 @@ class QueryMethods(Generic[E]):
             page_size=pagination.page_size,
         )
 
-    async def search_one(self, query: Any = None, **options: Any) -> E | None:
+    @property
+    def fields(self) -> EntityFields:
+        """Typo-checked field expressions of this entity: `repo.fields.first_name == "Ann"`."""
+        cached: EntityFields | None = self.__dict__.get("_fields")
+        if cached is None:
+            cached = fields(self._mapping)
+            self.__dict__["_fields"] = cached
+        return cached
+
+    async def search_by_fields(
+        self,
+        values: Mapping[str, Any] | None = None,
+        /,
+        *,
+        sort: SortLike | None = None,
+        size: int | None = None,
+        routing: str | None = None,
+        **field_values: Any,
+    ) -> SearchResult[E]:
+        """Documents whose fields equal the given values exactly (a list means any of them).
+
+        Values go into `term`/`terms` queries, never parsed as query syntax, so `*`,
+        `a OR b` or quotes match only themselves. Text fields use their keyword subfield.
+        Field names may be dotted (`{"address.city": "Oslo"}`) and are checked.
+        """
+        wanted = {**(values or {}), **field_values}
+        if not wanted:
+            raise QueryError("search_by_fields() needs at least one field value")
+        refs = self.fields
+        clauses = [
+            refs[name].in_(list(value))
+            if isinstance(value, list | tuple | set | frozenset)
+            else refs[name] == value
+            for name, value in wanted.items()
+        ]
+        return await self.search(bool_(filter=clauses), sort=sort, size=size, routing=routing)
+
+    async def search_one(self, query: QueryLike | None = None, **options: Any) -> E | None:
         """The first match (by the given or default sort), or None."""
         result = await self.search(query, size=1, track_total_hits=False, **options)
         return result.items[0] if result.items else None
 
-    async def count(self, query: Any = None, *, routing: str | None = None) -> int:
+    async def count(self, query: QueryLike | None = None, *, routing: str | None = None) -> int:
         """The exact number of matches (not capped at 10,000)."""
-        from esorm.repository._search import query_dict
-
         self._session.guard()
         params: dict[str, Any] = {"index": self._mapping.index}
-        query_body = query_dict(query)
+        query_body = to_query_dict(query)
         if query_body is not None:
             params["query"] = query_body
         if routing is not None:
@@ -118,7 +172,7 @@ class QueryMethods(Generic[E]):
         return int(response["count"])
 
     async def aggregate(
-        self, aggs: Mapping[str, Any], query: Any = None, *, routing: str | None = None
+        self, aggs: Mapping[str, Any], query: QueryLike | None = None, *, routing: str | None = None
     ) -> dict[str, Any]:
         """Run aggregations (optionally over a query's matches) and return their results."""
         if not aggs:
@@ -127,27 +181,30 @@ class QueryMethods(Generic[E]):
         response = await self._send_search(body, routing)
         return dict(response.get("aggregations") or {})
 
-    async def all(self, *, sort: Any = None, routing: str | None = None) -> list[E]:
+    async def all(self, *, sort: SortLike | None = None, routing: str | None = None) -> list[E]:
         """Every document of the index, tracked (ESORM's `all()` stops at 10)."""
         async with self.iterate(sort=sort, routing=routing, track=True) as stream:
             return [entity async for entity in stream]
 
     def iterate(
         self,
-        query: Any = None,
+        query: QueryLike | None = None,
         *,
-        sort: Any = None,
+        sort: SortLike | None = None,
         page_size: int = 1000,
         routing: str | None = None,
         keep_alive: str = "2m",
         track: bool = False,
         source_includes: Sequence[str] | None = None,
         source_excludes: Sequence[str] | None = None,
+        load: Sequence[str] | None = None,
+        depth: int | None = None,
     ) -> HitStream[E]:
         """Stream every match in sort order through a point in time and `search_after`.
 
         Entities are not tracked by default, so memory stays bounded by `page_size`;
         pass `track=True` to change and commit them. Close early with `async with`.
+        Relations (`load`, `depth` as for `search`) load page by page, tracked like the hits.
         """
         self._session.guard()
         return HitStream(
@@ -161,6 +218,7 @@ class QueryMethods(Generic[E]):
             track=track,
             source_includes=source_includes,
             source_excludes=source_excludes,
+            relations=plan_relations(self._session.registry, self._mapping, load, depth),
         )
 
     async def _send_search(self, body: dict[str, Any], routing: str | None) -> Any:

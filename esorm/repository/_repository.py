@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
@@ -12,6 +12,7 @@ from esorm.errors import EsormError, IndexMissingError, InvalidEntityError, NotF
 from esorm.mapping import EntityMapping
 from esorm.repository._identity import State
 from esorm.repository._queries import QueryMethods
+from esorm.repository._relations import RelationPlan, plan_relations
 from esorm.repository._session import Session
 from esorm.repository._transport import translate_errors
 
@@ -25,7 +26,7 @@ class Found(Generic[E]):
     entities: list[E] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
 
-    def __iter__(self) -> Any:
+    def __iter__(self) -> Iterator[E]:
         return iter(self.entities)
 
     def __len__(self) -> int:
@@ -61,8 +62,15 @@ class Repository(QueryMethods[E], Generic[E]):
         routing: str | None = None,
         source_includes: Sequence[str] | None = None,
         source_excludes: Sequence[str] | None = None,
+        load: Sequence[str] | None = None,
+        depth: int | None = None,
     ) -> E:
         """Load one entity by id; the tracked instance answers without a request.
+
+        Args:
+            load: relation paths to load with it (`["author", "posts.author"]`); None
+                loads the relations the registry names as defaults.
+            depth: how many hops default relations follow (the registry's by default).
 
         Raises:
             NotFoundError: no such document (or it was removed in this unit of work).
@@ -72,6 +80,8 @@ class Repository(QueryMethods[E], Generic[E]):
             routing=routing,
             source_includes=source_includes,
             source_excludes=source_excludes,
+            load=load,
+            depth=depth,
         )
         if found is None:
             raise NotFoundError(self._mapping.entity, self._mapping.index, str(doc_id))
@@ -84,14 +94,17 @@ class Repository(QueryMethods[E], Generic[E]):
         routing: str | None = None,
         source_includes: Sequence[str] | None = None,
         source_excludes: Sequence[str] | None = None,
+        load: Sequence[str] | None = None,
+        depth: int | None = None,
     ) -> E | None:
         """Like `get`, but None when the document does not exist."""
         self._session.guard()
         mapping = self._mapping
+        plan = plan_relations(self._session.registry, mapping, load, depth)
         doc_id = str(doc_id)
         tracked = self._tracked(doc_id)
         if tracked is not None:
-            return tracked
+            return await self._with_relations(plan, tracked)
         self._check_routing(routing)
         params: dict[str, Any] = {"index": mapping.index, "id": doc_id}
         if routing is not None:
@@ -107,18 +120,26 @@ class Repository(QueryMethods[E], Generic[E]):
         if not body.get("found"):
             _raise_if_index_missing(body, mapping)
             return None
-        return self._session.hydrate(mapping, body, routing=routing, source_filtered=filtered)
+        entity = self._session.hydrate(mapping, body, routing=routing, source_filtered=filtered)
+        return await self._with_relations(plan, entity)
 
     async def get_many(
-        self, ids: Iterable[str], *, routing: str | Sequence[str | None] | None = None
+        self,
+        ids: Iterable[str],
+        *,
+        routing: str | Sequence[str | None] | None = None,
+        load: Sequence[str] | None = None,
+        depth: int | None = None,
     ) -> Found[E]:
         """Load many entities with one `mget`; order kept, missing ids reported, not raised.
 
         Args:
             routing: one routing value for all ids, or one per id.
+            load, depth: relations to load for all of them at once, as for `get`.
         """
         self._session.guard()
         mapping = self._mapping
+        plan = plan_relations(self._session.registry, mapping, load, depth)
         id_list = [str(i) for i in ids]
         routings = _routings(routing, len(id_list))
         if routing is None:
@@ -155,7 +176,33 @@ class Repository(QueryMethods[E], Generic[E]):
                 result.missing.append(doc_id)
             else:
                 result.entities.append(entity)
+        if plan is not None:
+            await plan.load(self._session, result.entities)
         return result
+
+    async def load(
+        self, entities: Iterable[E], *relations: str, depth: int | None = None
+    ) -> list[E]:
+        """Load relations of entities already in hand, in batches; returns the entities.
+
+        Args:
+            relations: relation paths such as `"author"` or `"posts.author"`; none loads
+                the registry's defaults.
+            depth: how many hops default relations follow (the registry's by default).
+        """
+        self._session.guard()
+        items = list(entities)
+        for entity in items:
+            if type(entity) is not self._mapping.entity:
+                raise InvalidEntityError(
+                    f"expected {self._mapping.name} entities, got {type(entity).__name__}; "
+                    f"load its relations through its own repository"
+                )
+        paths = list(relations) or None
+        plan = plan_relations(self._session.registry, self._mapping, paths, depth)
+        if plan is not None:
+            await plan.load(self._session, items)
+        return items
 
     async def exists(self, doc_id: str, *, routing: str | None = None) -> bool:
         """Whether the document exists, as this unit of work sees it (pending adds count)."""
@@ -199,6 +246,11 @@ class Repository(QueryMethods[E], Generic[E]):
         return doc_id
 
     # -- helpers ----------------------------------------------------------------------------
+
+    async def _with_relations(self, plan: RelationPlan | None, entity: E) -> E:
+        if plan is not None:
+            await plan.load(self._session, [entity])
+        return entity
 
     def _tracked(self, doc_id: str) -> E | None:
         entry = self._session.identity.get((self._mapping.entity, self._mapping.index, doc_id))

@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Any, Generic, Self, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar
 
 from pydantic import BaseModel
 
 from esorm.errors import QueryError
 from esorm.mapping import EntityMapping
+from esorm.query import QueryLike, SortLike, to_query_dict, to_sort_list
 from esorm.repository._session import Session
+
+if TYPE_CHECKING:
+    from esorm.repository._relations import RelationPlan
 from esorm.repository._transport import translate_errors
 
 E = TypeVar("E", bound=BaseModel)
@@ -32,53 +36,18 @@ class SearchResult(Generic[E]):
     aggregations: dict[str, Any] = field(default_factory=dict)
     max_score: float | None = None
 
-    def __iter__(self) -> Any:
+    def __iter__(self) -> Iterator[E]:
         return iter(self.items)
 
     def __len__(self) -> int:
         return len(self.items)
 
 
-def query_dict(query: Any) -> dict[str, Any] | None:
-    """A query value (anything with `to_dict()`) or a raw DSL mapping, as a dict."""
-    if query is None:
-        return None
-    if isinstance(query, Mapping):
-        return dict(query)
-    to_dict = getattr(query, "to_dict", None)
-    if callable(to_dict):
-        return dict(to_dict())
-    raise QueryError(f"not a query: {query!r}; pass an esorm.query expression or a DSL dict")
-
-
-def sort_list(sort: Any) -> list[Any] | None:
-    """A `Sort` value, a field name (`-name` for descending) or a list of those, as DSL."""
-    if sort is None:
-        return None
-    to_list = getattr(sort, "to_list", None)
-    if callable(to_list):
-        return list(to_list())
-    items = [sort] if isinstance(sort, str | Mapping) else list(sort)
-    out: list[Any] = []
-    for item in items:
-        if isinstance(item, str):
-            name = item.lstrip("-+")
-            if not name:
-                raise QueryError(f"empty sort field in {sort!r}")
-            out.append({name: {"order": "desc" if item.startswith("-") else "asc"}})
-        elif isinstance(item, Mapping):
-            out.append(dict(item))
-        else:
-            nested = sort_list(item)
-            out.extend(nested or [])
-    return out
-
-
 def search_body(
     mapping: EntityMapping[Any],
     *,
-    query: Any = None,
-    sort: Any = None,
+    query: QueryLike | None = None,
+    sort: SortLike | None = None,
     size: int | None = None,
     offset: int | None = None,
     source_includes: Sequence[str] | None = None,
@@ -98,10 +67,10 @@ def search_body(
             f"max_result_window of {window}; use `iterate()` to walk deep result sets"
         )
     body: dict[str, Any] = {"seq_no_primary_term": True, "track_total_hits": track_total_hits}
-    query_body = query_dict(query)
+    query_body = to_query_dict(query)
     if query_body is not None:
         body["query"] = query_body
-    sort_body = sort_list(sort if sort is not None else mapping.default_sort)
+    sort_body = to_sort_list(sort if sort is not None else mapping.default_sort)
     if sort_body:
         body["sort"] = sort_body
     if size is not None:
@@ -156,22 +125,23 @@ class HitStream(Generic[E]):
         session: Session,
         mapping: EntityMapping[E],
         *,
-        query: Any,
-        sort: Any,
+        query: QueryLike | None,
+        sort: SortLike | None,
         page_size: int,
         routing: str | None,
         keep_alive: str,
         track: bool,
         source_includes: Sequence[str] | None,
         source_excludes: Sequence[str] | None,
+        relations: RelationPlan | None = None,
     ) -> None:
         if page_size < 1:
             raise QueryError(f"page_size must be at least 1, got {page_size}")
         self._session = session
         self._mapping = mapping
-        self._query = query_dict(query)
+        self._query = to_query_dict(query)
         self._sort = [
-            *(sort_list(sort if sort is not None else mapping.default_sort) or []),
+            *(to_sort_list(sort if sort is not None else mapping.default_sort) or []),
             TIE_BREAKER,
         ]
         self._page_size = page_size
@@ -180,6 +150,7 @@ class HitStream(Generic[E]):
         self._track = track
         self._includes = list(source_includes) if source_includes else None
         self._excludes = list(source_excludes) if source_excludes else None
+        self._relations = relations
         self._pit_id: str | None = None
         self._buffer: list[E] = []
         self._after: list[Any] | None = None
@@ -247,6 +218,8 @@ class HitStream(Generic[E]):
             session.hydrate(mapping, hit, source_filtered=filtered, track=self._track)
             for hit in hits
         ]
+        if self._relations is not None:
+            await self._relations.load(session, entities, track=self._track)
         entities.reverse()  # popped from the end
         self._buffer = entities
 

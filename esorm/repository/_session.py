@@ -19,7 +19,8 @@ class Session:
     """The shared state behind repositories; owned and flushed by a unit of work.
 
     `guard` is called before every operation so a unit of work can refuse use outside
-    `async with` or from another task.
+    `async with` or from another task. `relation_concurrency` caps the requests relation
+    loading keeps in flight at once.
     """
 
     def __init__(
@@ -27,12 +28,17 @@ class Session:
         client: AsyncElasticsearch,
         registry: Registry,
         guard: Callable[[], None] = lambda: None,
+        *,
+        relation_concurrency: int = 16,
     ) -> None:
+        if relation_concurrency < 1:
+            raise ValueError("relation_concurrency must be at least 1")
         self.client = client
         self.lenient = client.options(ignore_status=404)
         self.registry = registry
         self.identity = IdentityMap()
         self.guard = guard
+        self.relation_concurrency = relation_concurrency
 
     # -- loading ----------------------------------------------------------------------------
 
@@ -71,7 +77,7 @@ class Session:
                 state=State.CLEAN,
                 seq_no=hit.get("_seq_no"),
                 primary_term=hit.get("_primary_term"),
-                snapshot=take_snapshot(entity),
+                snapshot=take_snapshot(entity, mapping.exclude),
                 source_filtered=source_filtered,
             )
         )

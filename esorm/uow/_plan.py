@@ -83,6 +83,7 @@ def _partial_update(entry: Entry) -> Operation:
     snapshot = entry.snapshot or {}
     values = entry.entity.__dict__
     changed = {name for name, value in values.items() if snapshot.get(name, _MISSING) != value}
+    changed -= entry.mapping.exclude or set()
     try:
         doc = entry.entity.model_dump(mode="json", by_alias=True, include=changed, warnings="error")
     except PydanticSerializationError as exc:

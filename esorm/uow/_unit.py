@@ -51,8 +51,10 @@ class UnitOfWork:
     """Tracks loaded and added entities and writes every change in one `commit()`.
 
     Use one per task, inside `async with`; leaving the block without `commit()`
-    discards pending work. Declare repositories as annotated attributes on a
-    subclass (`users: Repository[User]`) or ask for them with `repository(User)`.
+    discards pending work. Using it from a second task while the task that entered it
+    is still running fails; once that task has finished, the next task takes it over.
+    Declare repositories as annotated attributes on a subclass
+    (`users: Repository[User]`) or ask for them with `repository(User)`.
     """
 
     def __init__(
@@ -65,11 +67,17 @@ class UnitOfWork:
         chunk_bytes: int = 10 * 1024 * 1024,
         rejected_retries: int = 3,
         rejected_backoff: float = 0.5,
+        relation_concurrency: int = 16,
     ) -> None:
         if chunk_size < 1 or chunk_bytes < 1:
             raise ValueError("chunk_size and chunk_bytes must be positive")
         self._registry = registry
-        self._session = Session(client, registry, guard=self._check_usable)
+        self._session = Session(
+            client,
+            registry,
+            guard=self._check_usable,
+            relation_concurrency=relation_concurrency,
+        )
         self._bulk = BulkSettings(
             chunk_size=chunk_size,
             chunk_bytes=chunk_bytes,
@@ -214,7 +222,12 @@ class UnitOfWork:
             )
         if self._phase is Phase.COMMITTING:
             raise UnitOfWorkStateError(f"{type(self).__name__} is committing; await commit()")
-        if asyncio.current_task() is not self._task:
+        current = asyncio.current_task()
+        if current is not self._task:
+            if self._task is None or self._task.done():
+                # handed over once its task finished (e.g. a pytest fixture that entered it)
+                self._task = current
+                return
             raise UnitOfWorkStateError(
                 f"{type(self).__name__} is in use{self._owner()}; a unit of work belongs to "
                 f"the task that entered it: create one per task"

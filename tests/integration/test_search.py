@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import tracemalloc
 from collections.abc import Callable
@@ -53,7 +54,9 @@ async def test_sort_size_offset_and_default_sort(make_uow: MakeUow) -> None:
         assert [c.value for c in ascending] == [0, 1, 2]
 
 
-async def test_source_filtering_marks_partial_entities(make_uow: MakeUow, es_client: AsyncElasticsearch) -> None:
+async def test_source_filtering_marks_partial_entities(
+    make_uow: MakeUow, es_client: AsyncElasticsearch
+) -> None:
     async with make_uow(refresh=True) as uow:
         uow.users.add(User(id="1", first_name="Ann", region="us", tags=["t"]))
         await uow.commit()
@@ -93,7 +96,9 @@ async def test_aggregations(make_uow: MakeUow) -> None:
             await uow.counters.aggregate({})
 
 
-async def test_paging_past_the_window_says_to_iterate(make_uow: MakeUow, es_client: AsyncElasticsearch) -> None:
+async def test_paging_past_the_window_says_to_iterate(
+    make_uow: MakeUow, es_client: AsyncElasticsearch
+) -> None:
     async with make_uow() as uow:
         with record_requests(es_client) as log, pytest.raises(QueryError, match="iterate"):
             await uow.counters.search(size=100, offset=9_950)
@@ -118,8 +123,7 @@ async def test_iterating_25000_documents_once_each_in_order_with_bounded_memory(
         assert stream.pages in (50, 51)  # a last, empty page may be needed to see the end
         assert len(uow.session.identity) == 0  # not tracked: memory bounded by the page
         assert peak < 8 * 1024 * 1024, f"peak {peak} bytes while streaming"
-        pit = stream.pit_id
-        assert pit is None
+        assert stream.pit_id is None  # closed at the end
 
 
 async def test_point_in_time_closed_after_consumer_error_and_break(
@@ -128,11 +132,15 @@ async def test_point_in_time_closed_after_consumer_error_and_break(
     await seed_counters(make_uow, 50)
     async with make_uow() as uow:
         with record_requests(es_client) as log:
-            with pytest.raises(RuntimeError, match="consumer"):
+
+            async def consume_until_failure() -> None:
                 async with uow.counters.iterate(page_size=10) as stream:
                     async for counter in stream:
                         if counter.value == 15:
                             raise RuntimeError("consumer failed")
+
+            with pytest.raises(RuntimeError, match="consumer"):
+                await consume_until_failure()
             closes = [r for r in log.requests if r.method == "DELETE" and r.endpoint == "_pit"]
             assert len(closes) == 1
             opened_id = closes[0].body["id"]
@@ -147,5 +155,5 @@ async def test_point_in_time_closed_after_consumer_error_and_break(
             del stream
             gc.collect()
             for _ in range(5):
-                await __import__("asyncio").sleep(0)
+                await asyncio.sleep(0)
             assert [r.method for r in log.requests if r.endpoint == "_pit"] == ["POST", "DELETE"]

@@ -1,0 +1,144 @@
+"""Where a field lives: its stored path, mapping, models and nested paths; checked navigation."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, NoReturn, Self
+
+from esorm.errors import QueryError
+from esorm.query._models import Models, by_stored_name, python_names, resolve
+from esorm.query._values import NOT_COMPARABLE, TEXTS, a, es_type
+
+_OPEN = {"dynamic": True}  # the mapping of a field under a dynamic object: any name, any type
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class FieldPath:
+    """Where a field lives, and the checked way to its children; the base of `FieldRef`.
+
+    Python names are written, stored (alias) names produced; an unknown name raises
+    `QueryError` naming the entity and suggesting the closest field.
+    """
+
+    _owner: str
+    _display: str
+    _path: str
+    _mapping: Mapping[str, Any]
+    _models: Models = ()
+    _nested: tuple[str, ...] = ()
+
+    # -- navigation ---------------------------------------------------------------------------
+
+    def __getattr__(self, name: str) -> Self:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return self._child(name)
+
+    def __getitem__(self, dotted: str) -> Self:
+        if not isinstance(dotted, str) or not dotted:
+            raise QueryError(
+                f"{self._where()}: a field name must be a non-empty string, got {dotted!r}"
+            )
+        ref = self
+        for part in dotted.split("."):
+            ref = ref._child(part)
+        return ref
+
+    def __iter__(self) -> NoReturn:
+        raise TypeError(f"{self._where()} is a field reference, not a collection of values")
+
+    def __dir__(self) -> list[str]:
+        public = [n for n in super().__dir__() if not n.startswith("_")]
+        return sorted({*public, *self._child_names()})
+
+    @property
+    def es_type(self) -> str | None:
+        """The field's Elasticsearch type ("object" for objects), None if esorm cannot know it."""
+        return es_type(self._mapping)
+
+    def __str__(self) -> str:
+        return self._path
+
+    def __repr__(self) -> str:
+        return f"<field {self._where()} -> {self._path!r} ({self.es_type or 'unknown type'})>"
+
+    # -- internals ---------------------------------------------------------------------------
+
+    def _where(self) -> str:
+        return f"{self._owner}.{self._display}" if self._display else self._owner
+
+    def _child(self, name: str) -> Self:
+        props = self._mapping.get("properties")
+        if isinstance(props, Mapping):
+            found = resolve(name, self._models)
+            if found is not None:
+                stored, models, excluded = found
+                if excluded or stored not in props:
+                    raise QueryError(
+                        f"{self._where()}.{name} is not stored (excluded from the document), "
+                        f"so it cannot be searched"
+                    )
+                return self._make(name, stored, props[stored], models)
+            if name in props:
+                return self._make(name, name, props[name], by_stored_name(name, self._models))
+        subfields = self._mapping.get("fields")
+        if isinstance(subfields, Mapping) and name in subfields:
+            return self._make(name, name, subfields[name], ())
+        if self.es_type == "flattened":
+            return self._make(name, name, {"type": "flattened"}, ())
+        if self._mapping.get("dynamic") in (True, "true", "runtime") and not props:
+            return self._make(name, name, _OPEN, ())
+        raise self._unknown(name)
+
+    def _make(self, name: str, stored: str, mapping: Mapping[str, Any], models: Models) -> Self:
+        path = f"{self._path}.{stored}" if self._path else stored
+        display = f"{self._display}.{name}" if self._display else name
+        nested = (*self._nested, path) if es_type(mapping) == "nested" else self._nested
+        return type(self)(self._owner, display, path, mapping, models, nested)
+
+    def _child_names(self) -> list[str]:
+        props = self._mapping.get("properties")
+        names = python_names(self._models, props) if isinstance(props, Mapping) else []
+        subfields = self._mapping.get("fields")
+        return names + (list(subfields) if isinstance(subfields, Mapping) else [])
+
+    def _unknown(self, name: str) -> QueryError:
+        candidates = self._child_names()
+        message = f"{self._where()} has no field {name!r}"
+        close = difflib.get_close_matches(name, candidates, n=1)
+        if close:
+            return QueryError(f"{message}; did you mean {close[0]!r}?")
+        if candidates:
+            return QueryError(f"{message}; its fields are: {', '.join(sorted(candidates))}")
+        return QueryError(f"{message}; it is {a(self.es_type)} field without sub-fields")
+
+    def _exact(self, operation: str) -> Self:
+        """The field a term-level operation runs on: the keyword subfield of a text field."""
+        kind = self.es_type
+        if kind in TEXTS:
+            subfields = self._mapping.get("fields")
+            names = [
+                n
+                for n, m in (subfields or {}).items()
+                if isinstance(m, Mapping) and m.get("type") == "keyword"
+            ]
+            if not names:
+                raise QueryError(
+                    f"{self._where()} is a text field (analyzed) without a keyword subfield, so "
+                    f"{operation} cannot compare whole values; use .match() or .match_phrase() "
+                    f"for full-text search, or declare it Text(keyword=True)"
+                )
+            return self._child("keyword" if "keyword" in names else names[0])
+        if kind in NOT_COMPARABLE:
+            raise QueryError(
+                f"{self._where()} is {a(kind)} field, so "
+                f"{operation} does not apply; {NOT_COMPARABLE[kind]}"
+            )
+        return self
+
+    def _wrong_kind(self, operation: str, wanted: str) -> QueryError:
+        return QueryError(
+            f"{self._where()} is {a(self.es_type)} field; {operation} needs {a(wanted)} field"
+        )

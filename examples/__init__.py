@@ -1,0 +1,1 @@
+"""Example applications built on esorm; run one with `python -m examples.<name>`."""

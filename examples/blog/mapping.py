@@ -1,0 +1,24 @@
+"""Where the blog's entities live: indices, routing, timestamps, default sort."""
+
+from __future__ import annotations
+
+from esorm.mapping import Registry
+from examples.blog.domain import Post, User
+
+POSTS_SORT = ["-published_at", "id"]
+"""Newest first; the id breaks ties so pages never overlap."""
+
+
+def blog_registry(prefix: str = "") -> Registry:
+    """The registry of the blog; `prefix` keeps runs and tenants apart on one cluster."""
+    registry = Registry(prefix=prefix)
+    registry.register(User, index="users", default_sort="name", dynamic="strict")
+    registry.register(
+        Post,
+        index="posts",
+        routing=lambda post: post.region,
+        timestamps=True,
+        default_sort=POSTS_SORT,
+        dynamic="strict",
+    )
+    return registry
