@@ -25,10 +25,10 @@ integration: $(STAMP)
 	$(BIN)/pytest tests/integration $(PYTEST_ARGS)
 
 lint: $(STAMP)
-	$(BIN)/ruff check esorm tests
-	$(BIN)/ruff format --check esorm tests
+	$(BIN)/ruff check esorm tests examples
+	$(BIN)/ruff format --check esorm tests examples
 	$(BIN)/mypy
-	$(BIN)/mypy tests/typing
+	$(BIN)/mypy tests/typing examples
 
 # Benchmarks: esorm beside the raw client, ESORM and elasticsearch.dsl on one server.
 # `make bench BENCH_ARGS=--quick` smoke-tests it; see benchmarks/run.py for options.

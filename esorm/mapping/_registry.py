@@ -96,8 +96,11 @@ class Registry:
         mapping = dataclasses.replace(mapping, default_sort=default_sort)
         existing = self._mappings.get(entity)
         if existing is not None:
-            if _registration_key(existing) != _registration_key(mapping) or (
-                relations is not None and dict(relations) != dict(existing.relations)
+            if (
+                _registration_key(existing) != _registration_key(mapping)
+                or (relations is not None and dict(relations) != dict(existing.relations))
+                or (load is not None and tuple(load) != tuple(existing.default_load))
+                or (relation_depth is not None and relation_depth != existing.relation_depth)
             ):
                 raise MappingError(
                     f"{entity.__name__} is already registered with different settings "

@@ -133,13 +133,16 @@ class QueryMethods(Generic[E]):
         sort: SortLike | None = None,
         size: int | None = None,
         routing: str | None = None,
+        load: Sequence[str] | None = None,
+        depth: int | None = None,
         **field_values: Any,
     ) -> SearchResult[E]:
         """Documents whose fields equal the given values exactly (a list means any of them).
 
         Values go into `term`/`terms` queries, never parsed as query syntax, so `*`,
         `a OR b` or quotes match only themselves. Text fields use their keyword subfield.
-        Field names may be dotted (`{"address.city": "Oslo"}`) and are checked.
+        Field names may be dotted (`{"address.city": "Oslo"}`) and are checked; pass
+        fields named like an option (`sort`, `size`, `load`...) in the mapping form.
         """
         wanted = {**(values or {}), **field_values}
         if not wanted:
@@ -151,7 +154,9 @@ class QueryMethods(Generic[E]):
             else refs[name] == value
             for name, value in wanted.items()
         ]
-        return await self.search(bool_(filter=clauses), sort=sort, size=size, routing=routing)
+        return await self.search(
+            bool_(filter=clauses), sort=sort, size=size, routing=routing, load=load, depth=depth
+        )
 
     async def search_one(self, query: QueryLike | None = None, **options: Any) -> E | None:
         """The first match (by the given or default sort), or None."""
@@ -181,9 +186,18 @@ class QueryMethods(Generic[E]):
         response = await self._send_search(body, routing)
         return dict(response.get("aggregations") or {})
 
-    async def all(self, *, sort: SortLike | None = None, routing: str | None = None) -> list[E]:
+    async def all(
+        self,
+        *,
+        sort: SortLike | None = None,
+        routing: str | None = None,
+        load: Sequence[str] | None = None,
+        depth: int | None = None,
+    ) -> list[E]:
         """Every document of the index, tracked (ESORM's `all()` stops at 10)."""
-        async with self.iterate(sort=sort, routing=routing, track=True) as stream:
+        async with self.iterate(
+            sort=sort, routing=routing, track=True, load=load, depth=depth
+        ) as stream:
             return [entity async for entity in stream]
 
     def iterate(

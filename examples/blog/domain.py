@@ -7,7 +7,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field
 
-from esorm.domain import Text
+from esorm.domain import One, Text
 
 
 class User(BaseModel):
@@ -39,6 +39,8 @@ class Post(BaseModel):
     revision: int = 1
     created_at: datetime.datetime | None = None
     updated_at: datetime.datetime | None = None
+    author: One[User] = One()
+    """Loaded by the repository on request; never stored, never makes the post dirty."""
 
     def edit(self, *, title: str | None = None, body: str | None = None) -> None:
         """Change title and/or body; every edit that changes something bumps the revision."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from esorm.mapping import Registry
+from esorm.mapping import Registry, to_one
 from examples.blog.domain import Post, User
 
 POSTS_SORT = ["-published_at", "id"]
@@ -20,5 +20,6 @@ def blog_registry(prefix: str = "") -> Registry:
         timestamps=True,
         default_sort=POSTS_SORT,
         dynamic="strict",
+        relations={"author": to_one(User, key="author_id")},
     )
     return registry
