@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from esorm.client._compat import client_version, install_hint
 from esorm.client._connect import connect, create_client, wait_until_ready
-from esorm.client._errors import describe_connection_error, translate_transport_errors
+from esorm.client._errors import (
+    client_hosts,
+    describe_connection_error,
+    translate_transport_errors,
+)
 from esorm.client._redact import redact_url
 from esorm.client._settings import ConnectionSettings
 from esorm.client._version import ServerVersion, check_server_version
@@ -13,6 +17,7 @@ __all__ = [
     "ConnectionSettings",
     "ServerVersion",
     "check_server_version",
+    "client_hosts",
     "client_version",
     "connect",
     "create_client",

@@ -8,50 +8,13 @@ Example:
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any, Literal
 
 from esorm.domain._binary import binary_core_schema
+from esorm.domain._frozen import FrozenMap, freeze
 
 Similarity = Literal["cosine", "dot_product", "l2_norm", "max_inner_product"]
-
-
-class FrozenMap(Mapping[str, Any]):
-    """A read-only, hashable mapping, so markers holding dicts stay immutable and comparable."""
-
-    __slots__ = ("_data", "_hash")
-
-    def __init__(self, data: Mapping[str, Any]) -> None:
-        self._data = {str(k): _freeze(v) for k, v in data.items()}
-        self._hash: int | None = None
-
-    def __getitem__(self, key: str) -> Any:
-        return self._data[key]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._data)
-
-    def __len__(self) -> int:
-        return len(self._data)
-
-    def __hash__(self) -> int:
-        if self._hash is None:
-            self._hash = hash(frozenset(self._data.items()))
-        return self._hash
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Mapping) and dict(self.items()) == dict(other.items())
-
-    def __repr__(self) -> str:
-        return repr(self._data)
-
-
-def _freeze(value: Any) -> Any:
-    if isinstance(value, Mapping):
-        return value if isinstance(value, FrozenMap) else FrozenMap(value)
-    if isinstance(value, list | tuple):
-        return tuple(_freeze(v) for v in value)
-    return value
 
 
 def _required(f: dataclasses.Field[Any]) -> bool:
@@ -70,7 +33,7 @@ class FieldMarker:
         for f in dataclasses.fields(self):
             value = getattr(self, f.name)
             if isinstance(value, Mapping | list):
-                object.__setattr__(self, f.name, _freeze(value))
+                object.__setattr__(self, f.name, freeze(value))
 
     def __repr__(self) -> str:
         shown = [repr(getattr(self, f.name)) for f in dataclasses.fields(self) if _required(f)]

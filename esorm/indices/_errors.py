@@ -7,19 +7,14 @@ from contextlib import contextmanager
 
 from elasticsearch import ApiError, AsyncElasticsearch
 
-from esorm.client import translate_transport_errors
+from esorm.client import client_hosts, translate_transport_errors
 
 
 @contextmanager
 def transport_boundary(client: AsyncElasticsearch) -> Iterator[None]:
     """Re-raise transport failures as `ConnectionFailedError` naming the redacted node URLs."""
-    with translate_transport_errors(server_urls(client)):
+    with translate_transport_errors(client_hosts(client)):
         yield
-
-
-def server_urls(client: AsyncElasticsearch) -> list[str]:
-    """The client's node URLs; nodes keep credentials in headers, never in the URL."""
-    return [str(node.base_url) for node in client.transport.node_pool.all()]
 
 
 def is_refusal(exc: ApiError) -> bool:

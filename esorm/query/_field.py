@@ -6,9 +6,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from esorm.domain._frozen import FrozenMap
 from esorm.errors import QueryError
 from esorm.query import _clauses
-from esorm.query._frozen import FrozenDict
 from esorm.query._leaves import Leaf, NestedQuery
 from esorm.query._path import FieldPath
 from esorm.query._query import Query, QueryLike, as_query
@@ -248,7 +248,7 @@ class FieldRef(FieldPath):
     # -- internals -------------------------------------------------------------------------------
 
     def _leaf(self, clause: str, body: Mapping[str, Any]) -> Query:
-        return Leaf(clause, FrozenDict(body), (self._path,), self._nested)
+        return Leaf(clause, FrozenMap(body), (self._path,), self._nested)
 
     def _searchable(self, operation: str, *, strings: bool = False) -> None:
         kind = self.es_type

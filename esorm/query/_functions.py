@@ -6,10 +6,10 @@ import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Literal, TypeAlias
 
+from esorm.domain._frozen import FrozenMap
 from esorm.errors import QueryError
 from esorm.query import _clauses
 from esorm.query._field import FieldRef
-from esorm.query._frozen import FrozenDict
 from esorm.query._leaves import Leaf
 from esorm.query._query import Bool, Query, QueryLike, as_query
 from esorm.query._values import STRINGS, a
@@ -99,7 +99,7 @@ def multi_match(
         "boost": boost,
     }
     body.update({k: v for k, v in options.items() if v is not None})
-    return Leaf("multi_match", FrozenDict(body), tuple(names), next(iter(nested), ()))
+    return Leaf("multi_match", FrozenMap(body), tuple(names), next(iter(nested), ()))
 
 
 def ids(values: Iterable[str | int | uuid.UUID]) -> Query:
@@ -111,17 +111,17 @@ def ids(values: Iterable[str | int | uuid.UUID]) -> Query:
         if isinstance(value, bool) or not isinstance(value, str | int | uuid.UUID) or value == "":
             raise QueryError(f"ids(): a document id is a non-empty string, got {value!r}")
         checked.append(str(value))
-    return Leaf("ids", FrozenDict({"values": checked}))
+    return Leaf("ids", FrozenMap({"values": checked}))
 
 
 def match_all() -> Query:
     """Every document."""
-    return Leaf("match_all", FrozenDict({}))
+    return Leaf("match_all", FrozenMap({}))
 
 
 def match_none() -> Query:
     """No document."""
-    return Leaf("match_none", FrozenDict({}))
+    return Leaf("match_none", FrozenMap({}))
 
 
 def _clause_list(value: Clauses) -> tuple[Query, ...]:

@@ -6,8 +6,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from esorm.domain._frozen import FrozenMap, thaw
 from esorm.errors import QueryError
-from esorm.query._frozen import FrozenDict, thaw
 from esorm.query._query import FILTER_CLAUSES, Query
 
 
@@ -20,7 +20,7 @@ class Leaf(Query):
     """
 
     clause: str
-    body: FrozenDict
+    body: FrozenMap
     fields: tuple[str, ...] = ()
     nested: tuple[str, ...] = ()
 

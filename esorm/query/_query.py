@@ -6,8 +6,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeAlias
 
+from esorm.domain._frozen import FrozenMap, freeze, thaw, to_json
 from esorm.errors import QueryError
-from esorm.query._frozen import FrozenDict, freeze, thaw, to_json
 
 # Clause types that never contribute to the score; AND puts them into `bool.filter`.
 FILTER_CLAUSES = frozenset(
@@ -103,7 +103,7 @@ QueryLike: TypeAlias = Query | Mapping[str, Any]
 class Raw(Query):
     """A query given as a raw DSL dict, sent as is (see `esorm.query.dsl` for typed dicts)."""
 
-    body: FrozenDict
+    body: FrozenMap
 
     @property
     def scores(self) -> bool:
@@ -181,7 +181,7 @@ def raw(body: Mapping[str, Any]) -> Query:
             f"a raw query has exactly one top-level key, the query type (e.g. "
             f'{{"term": {{...}}}}), got keys {sorted(map(str, body))}'
         )
-    return Raw(FrozenDict(body))
+    return Raw(FrozenMap(body))
 
 
 def and_(left: Query, right: Query) -> Query:

@@ -6,9 +6,9 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeAlias
 
+from esorm.domain._frozen import FrozenMap, thaw, to_json
 from esorm.errors import QueryError
 from esorm.query._entity_fields import FieldSource, fields
-from esorm.query._frozen import FrozenDict, thaw, to_json
 from esorm.query._sort_field import Order, SortField
 
 # Names Elasticsearch sorts by that are no fields; `_score` sorts descending unless "+_score".
@@ -23,10 +23,10 @@ class Sort:
     unchecked) or raw sort dicts such as `{"_geo_distance": {...}}`. Immutable.
     """
 
-    items: tuple[SortField | FrozenDict, ...]
+    items: tuple[SortField | FrozenMap, ...]
 
     def __init__(self, *items: SortItem) -> None:
-        flat: list[SortField | FrozenDict] = []
+        flat: list[SortField | FrozenMap] = []
         for item in items:
             if isinstance(item, Sort):
                 flat += item.items
@@ -37,7 +37,7 @@ class Sort:
             elif isinstance(item, Mapping):
                 if len(item) != 1:
                     raise QueryError(f"a raw sort clause has exactly one key, got {dict(item)!r}")
-                flat.append(FrozenDict(item))
+                flat.append(FrozenMap(item))
             else:
                 raise QueryError(
                     f"a sort item is a SortField (F.age.desc()), a name ('-age') or a raw "
@@ -72,7 +72,7 @@ class Sort:
     def __len__(self) -> int:
         return len(self.items)
 
-    def __iter__(self) -> Iterator[SortField | FrozenDict]:
+    def __iter__(self) -> Iterator[SortField | FrozenMap]:
         return iter(self.items)
 
     def __str__(self) -> str:

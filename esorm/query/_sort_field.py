@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal, TypeAlias
 
+from esorm.domain._frozen import to_json
 from esorm.errors import QueryError
-from esorm.query._frozen import to_json
 
 Order: TypeAlias = Literal["asc", "desc"]
 SortMode: TypeAlias = Literal["min", "max", "sum", "avg", "median"]

@@ -7,16 +7,8 @@ from contextlib import contextmanager
 
 from elasticsearch import AsyncElasticsearch, TransportError
 
-from esorm.client import describe_connection_error
+from esorm.client import client_hosts, describe_connection_error
 from esorm.errors import ConnectionFailedError
-
-
-def node_urls(client: AsyncElasticsearch) -> list[str]:
-    """The URLs of the client's nodes; node configs hold no credentials (those are headers)."""
-    return [
-        f"{node.config.scheme}://{node.config.host}:{node.config.port}{node.config.path_prefix}"
-        for node in client.transport.node_pool.all()
-    ]
 
 
 @contextmanager
@@ -25,5 +17,5 @@ def translate_errors(client: AsyncElasticsearch, action: str) -> Iterator[None]:
     try:
         yield
     except TransportError as exc:
-        message = describe_connection_error(exc, node_urls(client))
+        message = describe_connection_error(exc, client_hosts(client))
         raise ConnectionFailedError(f"{action}: {message}") from exc

@@ -10,10 +10,9 @@ from typing import Any, Literal
 
 from elasticsearch import ApiError, AsyncElasticsearch, TransportError
 
-from esorm.client import describe_connection_error
+from esorm.client import client_hosts, describe_connection_error
 from esorm.errors import TransportFailedError, WriteFailure
 from esorm.repository import IdentityMap
-from esorm.repository._transport import node_urls
 from esorm.uow._plan import Operation, chunk
 
 Refresh = bool | Literal["wait_for"]
@@ -106,7 +105,7 @@ async def _post(
         outcome.requests += 1
         response = await client.bulk(**params)
     except TransportError as exc:
-        reason = describe_connection_error(exc, node_urls(client))
+        reason = describe_connection_error(exc, client_hosts(client))
         raise TransportFailedError(
             f"commit interrupted: {reason}. {outcome.written} of {total} operations were "
             f"confirmed before the failure and are applied; the others keep their "

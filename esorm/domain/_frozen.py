@@ -1,4 +1,4 @@
-"""Immutable, hashable copies of JSON-like values, so query values can be frozen and compared."""
+"""Immutable, hashable copies of JSON-like values, so markers and query values compare and hash."""
 
 from __future__ import annotations
 
@@ -7,13 +7,14 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 
-class FrozenDict(Mapping[str, Any]):
-    """A read-only mapping that hashes by content, like the dict it was made from compares."""
+class FrozenMap(Mapping[str, Any]):
+    """A read-only, hashable mapping, so markers holding dicts stay immutable and comparable."""
 
-    __slots__ = ("_data",)
+    __slots__ = ("_data", "_hash")
 
     def __init__(self, data: Mapping[str, Any]) -> None:
         self._data = {str(k): freeze(v) for k, v in data.items()}
+        self._hash: int | None = None
 
     def __getitem__(self, key: str) -> Any:
         return self._data[key]
@@ -25,19 +26,21 @@ class FrozenDict(Mapping[str, Any]):
         return len(self._data)
 
     def __hash__(self) -> int:
-        return hash(frozenset(self._data.items()))
+        if self._hash is None:
+            self._hash = hash(frozenset(self._data.items()))
+        return self._hash
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, Mapping) and self._data == dict(other.items())
+        return isinstance(other, Mapping) and dict(self.items()) == dict(other.items())
 
     def __repr__(self) -> str:
         return repr(self._data)
 
 
 def freeze(value: Any) -> Any:
-    """Mappings -> `FrozenDict`, lists and tuples -> tuples, recursively; the rest as is."""
+    """Mappings -> `FrozenMap`, lists and tuples -> tuples, recursively; the rest as is."""
     if isinstance(value, Mapping):
-        return value if isinstance(value, FrozenDict) else FrozenDict(value)
+        return value if isinstance(value, FrozenMap) else FrozenMap(value)
     if isinstance(value, list | tuple):
         return tuple(freeze(v) for v in value)
     return value
