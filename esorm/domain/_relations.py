@@ -106,13 +106,17 @@ class Related(Generic[T]):
             cls._validator(),
             core_schema.nullable_schema(cls._data_schema(item)),
             serialization=core_schema.wrap_serializer_function_ser_schema(
-                _dump, schema=core_schema.nullable_schema(cls._data_schema(item))
+                _dump, schema=core_schema.nullable_schema(cls._dump_schema(item))
             ),
         )
 
     @classmethod
     def _data_schema(cls, item: core_schema.CoreSchema) -> core_schema.CoreSchema:
         raise NotImplementedError
+
+    @classmethod
+    def _dump_schema(cls, item: core_schema.CoreSchema) -> core_schema.CoreSchema:
+        return cls._data_schema(item)
 
     @classmethod
     def _validator(cls) -> Callable[[Any, core_schema.ValidatorFunctionWrapHandler], Any]:
@@ -193,13 +197,29 @@ class Many(Related[T]):
     def _data_schema(cls, item: core_schema.CoreSchema) -> core_schema.CoreSchema:
         return core_schema.list_schema(item)
 
+    @classmethod
+    def _dump_schema(cls, item: core_schema.CoreSchema) -> core_schema.CoreSchema:
+        # each item on its own: an item that repeats an entity being dumped reads as null,
+        # the rest of the list is kept
+        return core_schema.list_schema(
+            core_schema.any_schema(
+                serialization=core_schema.wrap_serializer_function_ser_schema(
+                    _dump_item, schema=item
+                )
+            )
+        )
+
 
 def _dump(value: Related[Any], handler: core_schema.SerializerFunctionWrapHandler) -> Any:
     if value._value is _UNSET:
         return None
+    return _dump_item(value._value, handler)
+
+
+def _dump_item(value: Any, handler: core_schema.SerializerFunctionWrapHandler) -> Any:
     try:
-        return handler(value._value)
+        return handler(value)
     except ValueError as exc:  # pydantic's recursion guard: loaded relations may form cycles
         if "Circular reference" not in str(exc):
             raise
-        return None  # where an entity repeats inside its own dump, the relation reads as null
+        return None  # where an entity repeats inside its own dump, it reads as null

@@ -95,13 +95,19 @@ class QueryMethods(Generic[E]):
         source_excludes: Sequence[str] | None = None,
         load: Sequence[str] | None = None,
         depth: int | None = None,
+        track_total_hits: bool | int = True,
     ) -> Page[E]:
-        """One page of matches with the total, as a pagination value asked for."""
+        """One page of matches with the total, as a pagination value asked for.
+
+        `track_total_hits` as for `search`: a number caps the counting, and the page then
+        says whether its total is exact or a lower bound.
+        """
         result = await self.search(
             query,
             sort=sort,
             size=pagination.size,
             offset=pagination.offset,
+            track_total_hits=track_total_hits,
             routing=routing,
             source_includes=source_includes,
             source_excludes=source_excludes,
@@ -132,6 +138,7 @@ class QueryMethods(Generic[E]):
         *,
         sort: SortLike | None = None,
         size: int | None = None,
+        offset: int | None = None,
         routing: str | None = None,
         load: Sequence[str] | None = None,
         depth: int | None = None,
@@ -155,7 +162,13 @@ class QueryMethods(Generic[E]):
             for name, value in wanted.items()
         ]
         return await self.search(
-            bool_(filter=clauses), sort=sort, size=size, routing=routing, load=load, depth=depth
+            bool_(filter=clauses),
+            sort=sort,
+            size=size,
+            offset=offset,
+            routing=routing,
+            load=load,
+            depth=depth,
         )
 
     async def search_one(self, query: QueryLike | None = None, **options: Any) -> E | None:

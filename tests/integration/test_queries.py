@@ -211,3 +211,11 @@ async def test_pagination_totals_and_named_sort_options(uow: UnitOfWork) -> None
 async def test_lower_bound_totals_are_marked(uow: UnitOfWork) -> None:
     result = await uow.repository(Article).search(size=1, track_total_hits=2)
     assert result.total == 2 and not result.total_is_exact
+
+
+async def test_capped_totals_on_a_page_and_offsets_by_fields(uow: UnitOfWork) -> None:
+    repo = uow.repository(Article)
+    page = await repo.page(Pagination(page=1, page_size=2), track_total_hits=3)
+    assert (page.total, page.total_is_exact, len(page.items)) == (3, False, 2)
+    ann = await repo.search_by_fields({"author.name": "Ann"}, sort="id", size=1, offset=1)
+    assert [a.id for a in ann] == ["a3"]

@@ -137,6 +137,17 @@ def test_cycles_dump_finitely_and_copy_deeply() -> None:
     assert clone.articles.get()[0].writer.get() is clone
 
 
+def test_a_list_keeps_its_other_items_when_one_repeats_an_entity_being_dumped() -> None:
+    writer = Member(id="w", name="Ann")
+    articles = [Article(id=f"a{i}", writer_id="w", title=f"t{i}") for i in range(3)]
+    for article in articles:
+        article.__dict__["writer"] = One(writer)
+    writer.__dict__["articles"] = Many(articles)
+    dumped = articles[2].model_dump()
+    assert [item and item["id"] for item in dumped["writer"]["articles"]] == ["a0", "a1", None]
+    assert dumped["writer"]["articles"][0]["writer"] is None  # the writer repeats there
+
+
 def test_json_schema_shows_the_related_type_or_null() -> None:
     schema = Article.model_json_schema(mode="serialization")
     article = schema["$defs"]["Article"]  # recursive models are referenced from $defs
