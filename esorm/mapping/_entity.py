@@ -61,6 +61,8 @@ class EntityMapping(Generic[E]):
     exclude: set[str] | None = field(default=None, repr=False)
     default_sort: Any = None
     descriptions: Mapping[str, str] = field(default_factory=dict, repr=False)
+    mutable: frozenset[str] = field(default=frozenset(), repr=False)
+    """Fields whose declared type admits values that change in place (copied in snapshots)."""
     relations: Mapping[str, Relation[Any]] = field(default_factory=dict, repr=False)
     default_load: tuple[str, ...] = ()
     relation_depth: int = 1
@@ -122,9 +124,14 @@ class EntityMapping(Generic[E]):
         """The `_source` document for an entity: JSON-mode dump under stored (alias) names."""
         return entity.model_dump(mode="json", by_alias=True, exclude=self.exclude, warnings=False)
 
+    @property
+    def fills_id(self) -> bool:
+        """True when the id field is filled from `_id` for sources that lack it."""
+        return self.id_field is not None and self.id_function is None
+
     def from_source(self, source: Mapping[str, Any], doc_id: str | None = None) -> E:
         """Build an entity from a `_source`, filling the id field from `_id` when it is absent."""
-        if doc_id is not None and self.id_field is not None and self.id_function is None:
+        if doc_id is not None and self.id_field is not None and self.fills_id:
             stored = self.stored_names[self.id_field]
             if stored not in source:
                 source = {**source, stored: doc_id}

@@ -13,6 +13,7 @@ from esorm.mapping._aliases import stored_name
 from esorm.mapping._descriptions import collect_descriptions
 from esorm.mapping._entity import EntityMapping, IdFunction, RoutingFunction, Timestamps
 from esorm.mapping._fields import build_properties
+from esorm.mapping._mutability import mutable_fields
 from esorm.mapping._names import check_index_name, default_index_name
 from esorm.mapping._relations import (
     Relation,
@@ -245,6 +246,7 @@ class Registry:
             properties=properties,
             stored_names=stored_names,
             descriptions=collect_descriptions(entity),
+            mutable=mutable_fields(entity),
             exclude=relation_fields(entity) or None,
         )
 

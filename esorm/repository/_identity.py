@@ -68,21 +68,34 @@ class State(enum.Enum):
     REMOVED = "removed"
 
 
-def take_snapshot(entity: BaseModel, exclude: AbstractSet[str] | None = None) -> dict[str, Any]:
+def take_snapshot(
+    entity: BaseModel,
+    exclude: AbstractSet[str] | None = None,
+    deep: AbstractSet[str] | None = None,
+) -> dict[str, Any]:
     """Copy the entity's field values: shallow for immutable values, deep for the rest.
 
     Args:
         exclude: fields never tracked (relation values); the snapshot holds `UNTRACKED`
             for them, so comparing stays one dict comparison and they never count.
+        deep: the fields that may hold mutable values, known from their declared types
+            (`EntityMapping.mutable`); only right for values fresh from validation.
+            Without it every value's type is checked, which is safe after assignments.
     """
     snapshot = dict(entity.__dict__)
+    if deep is None:
+        for name, value in snapshot.items():
+            kind = type(value)
+            if kind not in _IMMUTABLE and not issubclass(kind, enum.Enum):
+                snapshot[name] = copy.deepcopy(value)
+    else:
+        for name in deep:
+            value = snapshot[name]
+            if type(value) not in _IMMUTABLE:
+                snapshot[name] = copy.deepcopy(value)
     if exclude:
         for name in exclude:
             snapshot[name] = UNTRACKED
-    for name, value in snapshot.items():
-        kind = type(value)
-        if kind not in _IMMUTABLE and not issubclass(kind, enum.Enum):
-            snapshot[name] = copy.deepcopy(value)
     extra = entity.__pydantic_extra__
     if extra:
         snapshot["__pydantic_extra__"] = copy.deepcopy(extra)

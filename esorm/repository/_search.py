@@ -96,10 +96,7 @@ def read_result(
 ) -> SearchResult[E]:
     """Hydrate every hit through the identity map and read totals and aggregations."""
     hits = response["hits"]
-    hydrate = session.hydrate
-    items = [
-        hydrate(mapping, hit, source_filtered=source_filtered, track=track) for hit in hits["hits"]
-    ]
+    items = session.hydrate_all(mapping, hits["hits"], source_filtered=source_filtered, track=track)
     total = hits.get("total") or {"value": len(items), "relation": "eq"}
     if isinstance(total, int):  # rest_total_hits_as_int style
         total = {"value": total, "relation": "eq"}
@@ -214,10 +211,7 @@ class HitStream(Generic[E]):
         if hits:
             self._after = hits[-1]["sort"]
         filtered = bool(self._includes or self._excludes)
-        entities = [
-            session.hydrate(mapping, hit, source_filtered=filtered, track=self._track)
-            for hit in hits
-        ]
+        entities = session.hydrate_all(mapping, hits, source_filtered=filtered, track=self._track)
         if self._relations is not None:
             await self._relations.load(session, entities, track=self._track)
         entities.reverse()  # popped from the end

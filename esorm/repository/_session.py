@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TypeVar
 
 from elasticsearch import AsyncElasticsearch
@@ -51,37 +51,74 @@ class Session:
         source_filtered: bool = False,
         track: bool = True,
     ) -> E:
-        """The tracked entity for a hit: the instance already tracked, or a new clean one.
+        """The tracked entity for one hit; see `hydrate_all`."""
+        return self.hydrate_all(
+            mapping, (hit,), routing=routing, source_filtered=source_filtered, track=track
+        )[0]
+
+    def hydrate_all(
+        self,
+        mapping: EntityMapping[E],
+        hits: Iterable[Mapping[str, Any]],
+        *,
+        routing: str | None = None,
+        source_filtered: bool = False,
+        track: bool = True,
+    ) -> list[E]:
+        """The tracked entity for each hit: the instance already tracked, or a new clean one.
 
         A tracked instance is returned untouched, so unflushed changes are never overwritten.
         With `track=False` a hit that is not tracked yet gives a detached entity, which
-        keeps memory bounded when streaming many documents.
+        keeps memory bounded when streaming many documents. This is the read hot path:
+        one loop with everything bound locally, no call per hit beyond validation.
         """
-        index: str = hit["_index"]
-        doc_id: str = hit["_id"]
-        entry = self.identity.get((mapping.entity, index, doc_id))
-        if entry is not None:
-            return entry.entity  # type: ignore[return-value]
-        entity = mapping.from_source(hit.get("_source") or {}, doc_id)
-        if not track:
-            return entity
-        if routing is None:
-            routing = hit.get("_routing") or mapping.routing_of(entity)
-        self.identity.put(
-            Entry(
-                entity=entity,
-                mapping=mapping,
-                index=index,
-                id=doc_id,
-                routing=routing,
-                state=State.CLEAN,
-                seq_no=hit.get("_seq_no"),
-                primary_term=hit.get("_primary_term"),
-                snapshot=take_snapshot(entity, mapping.exclude),
-                source_filtered=source_filtered,
+        entity_type = mapping.entity
+        validate = entity_type.__pydantic_validator__.validate_python
+        by_key = self.identity._by_key
+        by_object = self.identity._by_object
+        exclude = mapping.exclude
+        deep = mapping.mutable - exclude if exclude else mapping.mutable
+        id_field = mapping.id_field
+        id_source = mapping.stored_names[id_field] if id_field and mapping.fills_id else None
+        routing_of = mapping.routing_of if mapping.routing is not None else None
+        clean = State.CLEAN
+        entities: list[E] = []
+        append = entities.append
+        for hit in hits:
+            index: str = hit["_index"]
+            doc_id: str = hit["_id"]
+            key = (entity_type, index, doc_id)
+            entry = by_key.get(key)
+            if entry is not None:
+                append(entry.entity)  # type: ignore[arg-type]
+                continue
+            source = hit.get("_source") or {}
+            if id_source is not None and id_source not in source:
+                source = {**source, id_source: doc_id}
+            entity: E = validate(source)
+            append(entity)
+            if not track:
+                continue
+            doc_routing = routing
+            if doc_routing is None:
+                doc_routing = hit.get("_routing")
+                if doc_routing is None and routing_of is not None:
+                    doc_routing = routing_of(entity)
+            entry = Entry(
+                entity,
+                mapping,
+                index,
+                doc_id,
+                doc_routing,
+                clean,
+                hit.get("_seq_no"),
+                hit.get("_primary_term"),
+                take_snapshot(entity, exclude, deep),
+                source_filtered,
             )
-        )
-        return entity
+            by_key[key] = entry
+            by_object[id(entity)] = entry
+        return entities
 
     # -- registering changes ----------------------------------------------------------------
 

@@ -151,3 +151,29 @@ def test_chunk_respects_count_and_bytes() -> None:
     assert by_count == [2, 2, 2]
     by_bytes = [[op.size for op in c] for c in chunk(ops, max_count=100, max_bytes=30)]
     assert by_bytes == [[10, 10, 10], [25, 5], [40]]  # an oversized item still goes alone
+
+
+def test_declared_mutability_decides_which_fields_a_fresh_snapshot_copies() -> None:
+    from esorm.mapping._mutability import mutable_fields
+
+    class Frozen(BaseModel):
+        model_config = ConfigDict(frozen=True)
+        x: int
+
+    class Shapes(BaseModel):
+        id: str
+        n: int | None = None
+        color: Color = Color.RED
+        pair: tuple[int, str] = (1, "a")
+        many: tuple[int, ...] = ()
+        frozen: Frozen | None = None
+        tags: list[str] = Field(default_factory=list)
+        meta: dict[str, int] = Field(default_factory=dict)
+        address: Address | None = None
+        nested_tuple: tuple[list[int], ...] = ()
+
+    assert mutable_fields(Shapes) == {"tags", "meta", "address", "nested_tuple"}
+    person = Person(id="1", name="A", tags=["x"])
+    snapshot = take_snapshot(person, None, mutable_fields(Person))
+    assert snapshot == take_snapshot(person)
+    assert snapshot["tags"] is not person.tags
