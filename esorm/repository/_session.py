@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+import gc
+from collections.abc import Callable, Iterable, Mapping, Sized
 from typing import Any, TypeVar
 
 from elasticsearch import AsyncElasticsearch
@@ -13,6 +14,9 @@ from esorm.mapping import EntityMapping, Registry
 from esorm.repository._identity import Entry, IdentityMap, State, take_snapshot
 
 E = TypeVar("E", bound=BaseModel)
+
+_GC_PAUSE_FROM = 256
+"""Results at least this long are hydrated with the cyclic garbage collector paused."""
 
 
 class Session:
@@ -84,40 +88,55 @@ class Session:
         clean = State.CLEAN
         entities: list[E] = []
         append = entities.append
-        for hit in hits:
-            index: str = hit["_index"]
-            doc_id: str = hit["_id"]
-            key = (entity_type, index, doc_id)
-            entry = by_key.get(key)
-            if entry is not None:
-                append(entry.entity)  # type: ignore[arg-type]
-                continue
-            source = hit.get("_source") or {}
-            if id_source is not None and id_source not in source:
-                source = {**source, id_source: doc_id}
-            entity: E = validate(source)
-            append(entity)
-            if not track:
-                continue
-            doc_routing = routing
-            if doc_routing is None:
-                doc_routing = hit.get("_routing")
-                if doc_routing is None and routing_of is not None:
-                    doc_routing = routing_of(entity)
-            entry = Entry(
-                entity,
-                mapping,
-                index,
-                doc_id,
-                doc_routing,
-                clean,
-                hit.get("_seq_no"),
-                hit.get("_primary_term"),
-                take_snapshot(entity, exclude, deep),
-                source_filtered,
-            )
-            by_key[key] = entry
-            by_object[id(entity)] = entry
+        hit: Mapping[str, Any] = {}
+        # a batch allocates several tracked objects per hit; collecting cycles midway only
+        # re-walks the objects just built, so the collector waits until the batch is done
+        pause_gc = gc.isenabled() and isinstance(hits, Sized) and len(hits) >= _GC_PAUSE_FROM
+        if pause_gc:
+            gc.disable()
+        try:
+            for hit in hits:
+                index: str = hit["_index"]
+                doc_id: str = hit["_id"]
+                key = (entity_type, index, doc_id)
+                entry = by_key.get(key)
+                if entry is not None:
+                    append(entry.entity)  # type: ignore[arg-type]
+                    continue
+                source = hit.get("_source") or {}
+                if id_source is not None and id_source not in source:
+                    source = {**source, id_source: doc_id}
+                entity: E = validate(source)
+                append(entity)
+                if not track:
+                    continue
+                doc_routing = routing
+                if doc_routing is None:
+                    doc_routing = hit.get("_routing")
+                    if doc_routing is None and routing_of is not None:
+                        doc_routing = routing_of(entity)
+                entry = Entry(
+                    entity,
+                    mapping,
+                    index,
+                    doc_id,
+                    doc_routing,
+                    clean,
+                    hit.get("_seq_no"),
+                    hit.get("_primary_term"),
+                    take_snapshot(entity, exclude, deep),
+                    source_filtered,
+                )
+                by_key[key] = entry
+                by_object[id(entity)] = entry
+        except ValidationError as exc:
+            raise InvalidEntityError(
+                f"{mapping.name} {hit.get('_id')!r} in index {hit.get('_index')!r} cannot be "
+                f"loaded: its stored document does not validate as {mapping.name}: {exc}"
+            ) from exc
+        finally:
+            if pause_gc:
+                gc.enable()
         return entities
 
     # -- registering changes ----------------------------------------------------------------
