@@ -156,17 +156,29 @@ class Entry:
 
 
 class IdentityMap:
-    """Tracked entries by identity key and by entity object; answers without a round trip."""
+    """Tracked entries by identity key and by entity object; answers without a round trip.
 
-    __slots__ = ("_by_key", "_by_object")
+    Entries live in one bucket per (entity type, index), keyed by document id, so the hot
+    path looks a hit up without building a key tuple; iteration follows tracking order.
+    """
+
+    __slots__ = ("_buckets", "_by_object")
 
     def __init__(self) -> None:
-        self._by_key: dict[IdentityKey, Entry] = {}
+        self._buckets: dict[tuple[type[BaseModel], str], dict[str, Entry]] = {}
         self._by_object: dict[int, Entry] = {}
 
     def get(self, key: IdentityKey) -> Entry | None:
         """The entry for a document, if tracked."""
-        return self._by_key.get(key)
+        bucket = self._buckets.get((key[0], key[1]))
+        return bucket.get(key[2]) if bucket is not None else None
+
+    def bucket(self, entity: type[BaseModel], index: str) -> dict[str, Entry]:
+        """The live id -> entry dict of one entity type in one index (for batch loading)."""
+        bucket = self._buckets.get((entity, index))
+        if bucket is None:
+            bucket = self._buckets[(entity, index)] = {}
+        return bucket
 
     def entry_of(self, entity: BaseModel) -> Entry | None:
         """The entry tracking this very object, if any."""
@@ -175,25 +187,27 @@ class IdentityMap:
 
     def put(self, entry: Entry) -> None:
         """Track an entry; the caller makes sure its key is free."""
-        self._by_key[entry.key] = entry
+        self.bucket(entry.mapping.entity, entry.index)[entry.id] = entry
         self._by_object[id(entry.entity)] = entry
 
     def discard(self, entry: Entry) -> None:
         """Stop tracking an entry."""
-        self._by_key.pop(entry.key, None)
+        bucket = self._buckets.get((entry.mapping.entity, entry.index))
+        if bucket is not None and bucket.get(entry.id) is entry:
+            del bucket[entry.id]
         if self._by_object.get(id(entry.entity)) is entry:
             del self._by_object[id(entry.entity)]
 
     def clear(self) -> None:
         """Forget everything (rollback, end of a unit of work)."""
-        self._by_key.clear()
+        self._buckets.clear()
         self._by_object.clear()
 
     def __iter__(self) -> Iterator[Entry]:
-        return iter(list(self._by_key.values()))
+        return iter(list(self._by_object.values()))
 
     def __len__(self) -> int:
-        return len(self._by_key)
+        return len(self._by_object)
 
     def __contains__(self, key: object) -> bool:
-        return key in self._by_key
+        return isinstance(key, tuple) and len(key) == 3 and self.get(key) is not None

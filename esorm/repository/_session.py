@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Callable, Iterable, Mapping, Sized
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TypeVar
 
 from elasticsearch import AsyncElasticsearch
@@ -14,9 +13,6 @@ from esorm.mapping import EntityMapping, Registry
 from esorm.repository._identity import Entry, IdentityMap, State, take_snapshot
 
 E = TypeVar("E", bound=BaseModel)
-
-_GC_PAUSE_FROM = 256
-"""Results at least this long are hydrated with the cyclic garbage collector paused."""
 
 
 class Session:
@@ -78,7 +74,7 @@ class Session:
         """
         entity_type = mapping.entity
         validate = entity_type.__pydantic_validator__.validate_python
-        by_key = self.identity._by_key
+        buckets: dict[str, dict[str, Entry]] = {}
         by_object = self.identity._by_object
         exclude = mapping.exclude
         deep = mapping.mutable - exclude if exclude else mapping.mutable
@@ -89,17 +85,14 @@ class Session:
         entities: list[E] = []
         append = entities.append
         hit: Mapping[str, Any] = {}
-        # a batch allocates several tracked objects per hit; collecting cycles midway only
-        # re-walks the objects just built, so the collector waits until the batch is done
-        pause_gc = gc.isenabled() and isinstance(hits, Sized) and len(hits) >= _GC_PAUSE_FROM
-        if pause_gc:
-            gc.disable()
         try:
             for hit in hits:
                 index: str = hit["_index"]
                 doc_id: str = hit["_id"]
-                key = (entity_type, index, doc_id)
-                entry = by_key.get(key)
+                bucket = buckets.get(index)
+                if bucket is None:
+                    bucket = buckets[index] = self.identity.bucket(entity_type, index)
+                entry = bucket.get(doc_id)
                 if entry is not None:
                     append(entry.entity)  # type: ignore[arg-type]
                     continue
@@ -127,16 +120,13 @@ class Session:
                     take_snapshot(entity, exclude, deep),
                     source_filtered,
                 )
-                by_key[key] = entry
+                bucket[doc_id] = entry
                 by_object[id(entity)] = entry
         except ValidationError as exc:
             raise InvalidEntityError(
                 f"{mapping.name} {hit.get('_id')!r} in index {hit.get('_index')!r} cannot be "
                 f"loaded: its stored document does not validate as {mapping.name}: {exc}"
             ) from exc
-        finally:
-            if pause_gc:
-                gc.enable()
         return entities
 
     # -- registering changes ----------------------------------------------------------------
