@@ -227,8 +227,13 @@ class Repository(QueryMethods[E], Generic[E]):
         return entity
 
     def add_all(self, entities: Iterable[E]) -> list[E]:
-        """Track several new entities."""
-        return [self.add(entity) for entity in entities]
+        """Track several new entities (each validated now; written as `create` on commit)."""
+        self._session.guard()
+        track_new, mapping = self._session.track_new, self._mapping
+        added = list(entities)
+        for entity in added:
+            track_new(mapping, entity)
+        return added
 
     def remove(self, entity: E) -> None:
         """Schedule a tracked entity's deletion, guarded by its loaded version, on commit."""

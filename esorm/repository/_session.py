@@ -184,11 +184,14 @@ class Session:
 
 def validate(mapping: EntityMapping[Any], entity: BaseModel) -> None:
     """Re-run the entity's validation, since attribute assignment bypasses it by default."""
+    # a copy: "before" validators may change their input in place
     values = dict(entity.__dict__)
     if entity.__pydantic_extra__:
         values.update(entity.__pydantic_extra__)
     try:
-        mapping.entity.model_validate(values, by_alias=False, by_name=True)
+        mapping.entity.__pydantic_validator__.validate_python(
+            values, by_alias=False, by_name=True
+        )
     except ValidationError as exc:
         raise InvalidEntityError(
             f"{mapping.name} is invalid and was not added: {exc}".replace("\n", "\n  ")
