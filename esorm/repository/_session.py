@@ -189,9 +189,7 @@ def validate(mapping: EntityMapping[Any], entity: BaseModel) -> None:
     if entity.__pydantic_extra__:
         values.update(entity.__pydantic_extra__)
     try:
-        mapping.entity.__pydantic_validator__.validate_python(
-            values, by_alias=False, by_name=True
-        )
+        mapping.entity.__pydantic_validator__.validate_python(values, by_alias=False, by_name=True)
     except ValidationError as exc:
         raise InvalidEntityError(
             f"{mapping.name} is invalid and was not added: {exc}".replace("\n", "\n  ")
