@@ -7,7 +7,7 @@ import datetime
 import decimal
 import enum
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, ValuesView
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from typing import Any
@@ -97,7 +97,7 @@ def take_snapshot(
         for name in exclude:
             snapshot[name] = UNTRACKED
     extra = entity.__pydantic_extra__
-    if extra:
+    if extra is not None:  # only models that allow extras have it, then always
         snapshot["__pydantic_extra__"] = copy.deepcopy(extra)
     return snapshot
 
@@ -205,6 +205,11 @@ class IdentityMap:
 
     def __iter__(self) -> Iterator[Entry]:
         return iter(list(self._by_object.values()))
+
+    def live(self) -> ValuesView[Entry]:
+        """Every entry in tracking order, without a copy: only for loops that do not add or
+        remove entries (the commit plan)."""
+        return self._by_object.values()
 
     def __len__(self) -> int:
         return len(self._by_object)

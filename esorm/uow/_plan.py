@@ -43,20 +43,15 @@ def plan_operations(identity: IdentityMap, now: datetime.datetime) -> list[Opera
     """
     operations: list[Operation] = []
     append = operations.append
-    new, removed = State.NEW, State.REMOVED
-    for entry in identity:
+    clean, new = State.CLEAN, State.NEW
+    for entry in identity.live():
         state = entry.state
-        if state is new:
-            _stamp(entry, now, created=True)
-            append(_write(entry, "create"))
-        elif state is removed:
-            append(Operation(entry, "delete", _action_line("delete", entry)))
-        else:
+        if state is clean:
             snapshot = entry.snapshot
             entity = entry.entity
             if snapshot is None:
                 continue
-            if entity.__pydantic_extra__ is None and "__pydantic_extra__" not in snapshot:
+            if entity.__pydantic_extra__ is None:  # no extras allowed: fields only
                 # the snapshot on the left lets an UNTRACKED (relation) value answer first
                 if snapshot == entity.__dict__:
                     continue
@@ -68,6 +63,11 @@ def plan_operations(identity: IdentityMap, now: datetime.datetime) -> list[Opera
                 append(_partial_update(entry))
             else:
                 append(_write(entry, "index"))
+        elif state is new:
+            _stamp(entry, now, created=True)
+            append(_write(entry, "create"))
+        else:
+            append(Operation(entry, "delete", _action_line("delete", entry)))
     return operations
 
 
