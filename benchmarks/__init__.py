@@ -1,0 +1,1 @@
+"""Benchmarks: esorm beside the raw client, ESORM (pyesorm) and elasticsearch.dsl; `make bench`."""

@@ -1,0 +1,186 @@
+"""Timing cases round-robin: warm-up, N timed runs, one instrumented run (memory, requests)."""
+
+from __future__ import annotations
+
+import gc
+import statistics
+import sys
+import time
+import traceback
+import tracemalloc
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from elasticsearch import AsyncElasticsearch
+
+from esorm.testing import record_requests
+
+Role = Literal["baseline", "target", "peer", "info"]
+Status = Literal["ok", "pending", "unavailable", "failed"]
+
+
+class Pending(Exception):
+    """Raised by a case whose esorm feature is not built yet; the table shows it as pending."""
+
+
+class Unavailable(Exception):
+    """Raised by a case whose library is not installed; the table shows it as unavailable."""
+
+
+async def _no_setup() -> Any:
+    return None
+
+
+async def _no_teardown(state: Any) -> None:
+    return None
+
+
+@dataclass
+class Case:
+    """One row of a workload: an untimed setup before every run, the timed call, a teardown."""
+
+    label: str
+    library: str
+    role: Role
+    run: Callable[[Any], Awaitable[Any]]
+    setup: Callable[[], Awaitable[Any]] = _no_setup
+    teardown: Callable[[Any], Awaitable[None]] = _no_teardown
+    note: str = ""
+    check: Callable[[Any], Awaitable[None]] | None = None  # after the instrumented run
+
+
+@dataclass
+class Row:
+    """What one case measured."""
+
+    label: str
+    library: str
+    role: Role
+    status: Status = "ok"
+    note: str = ""
+    times: list[float] = field(default_factory=list)
+    requests: int | None = None
+    endpoints: dict[str, int] = field(default_factory=dict)
+    peak_bytes: int | None = None
+    ratio: float | None = None  # median / the baseline's median
+    paired: float | None = None  # median of run-by-run ratios to the baseline's same round
+
+    @property
+    def median(self) -> float | None:
+        return statistics.median(self.times) if self.times else None
+
+    @property
+    def min(self) -> float | None:
+        return min(self.times) if self.times else None
+
+    @property
+    def max(self) -> float | None:
+        return max(self.times) if self.times else None
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "label": self.label,
+            "library": self.library,
+            "role": self.role,
+            "status": self.status,
+            "note": self.note,
+            "median_s": self.median,
+            "min_s": self.min,
+            "max_s": self.max,
+            "times_s": self.times,
+            "ratio_to_baseline": self.ratio,
+            "paired_ratio": self.paired,
+            "requests": self.requests,
+            "endpoints": self.endpoints,
+            "peak_bytes": self.peak_bytes,
+        }
+
+
+async def _once(case: Case) -> float:
+    state = await case.setup()
+    try:
+        gc.collect()
+        start = time.perf_counter()
+        await case.run(state)
+        return time.perf_counter() - start
+    finally:
+        await case.teardown(state)
+
+
+async def _instrumented(case: Case, row: Row, client: AsyncElasticsearch) -> None:
+    """One extra run with tracemalloc and request recording on, then the case's check.
+
+    Its time is not reported: tracing allocations slows Python code down several times.
+    """
+    state = await case.setup()
+    try:
+        gc.collect()
+        tracemalloc.start()
+        try:
+            with record_requests(client) as log:
+                await case.run(state)
+            row.peak_bytes = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+        row.requests = len(log)
+        row.endpoints = dict(Counter(r.endpoint for r in log.requests))
+        if case.check is not None:
+            await case.check(state)
+    finally:
+        await case.teardown(state)
+
+
+def _fail(row: Row, exc: BaseException) -> None:
+    if isinstance(exc, Pending | NotImplementedError):
+        row.status, row.note = "pending", str(exc) or type(exc).__name__
+    elif isinstance(exc, Unavailable):
+        row.status, row.note = "unavailable", str(exc)
+    else:
+        row.status, row.note = "failed", f"{type(exc).__name__}: {exc}"
+        traceback.print_exception(exc, file=sys.stderr)
+
+
+async def measure(
+    cases: list[Case],
+    client: AsyncElasticsearch,
+    *,
+    runs: int,
+    warmup: int,
+    progress: Callable[[str], None] = lambda _: None,
+) -> list[Row]:
+    """Warm every case up, then time them round-robin so drift hits all rows alike."""
+    rows = [Row(c.label, c.library, c.role, note=c.note) for c in cases]
+    live: list[tuple[Case, Row]] = []
+    for case, row in zip(cases, rows, strict=True):
+        try:
+            for _ in range(max(1, warmup)):
+                await _once(case)
+        except Exception as exc:
+            _fail(row, exc)
+        else:
+            live.append((case, row))
+    for run in range(runs):
+        progress(f"run {run + 1}/{runs}")
+        for case, row in list(live):
+            try:
+                row.times.append(await _once(case))
+            except Exception as exc:
+                _fail(row, exc)
+                row.times.clear()
+                live.remove((case, row))
+    for case, row in live:
+        try:
+            await _instrumented(case, row, client)
+        except Exception as exc:
+            _fail(row, exc)
+    baseline = next((r for r in rows if r.role == "baseline" and r.median), None)
+    if baseline is not None and baseline.median:
+        for row in rows:
+            if row.median is not None:
+                row.ratio = row.median / baseline.median
+            if row.times and len(row.times) == len(baseline.times):
+                pairs = zip(row.times, baseline.times, strict=True)
+                row.paired = statistics.median(mine / base for mine, base in pairs)
+    return rows

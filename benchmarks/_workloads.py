@@ -1,0 +1,119 @@
+"""The six workloads, in order, and the targets esorm is judged against in the same run."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from benchmarks import _hydrate, _relations, _search, _update, _write
+from benchmarks._context import Bench
+from benchmarks._harness import Case, Role, Row
+
+
+@dataclass(frozen=True)
+class Workload:
+    """A titled set of cases; `prepare` runs once before them (seeding read-only data)."""
+
+    key: str
+    title: str
+    cases: Callable[[Bench], list[Case]]
+    prepare: Callable[[Bench], Awaitable[None]] | None = None
+    # ratios against another workload's row instead: (workload key, role of the row)
+    ratio_to: tuple[str, Role] | None = None
+    needs_server: bool = True
+
+
+def workloads(count: int) -> list[Workload]:
+    n = f"{count:,}"
+    return [
+        Workload("a", f"Write {n} new entities", _write.cases),
+        Workload("b", f"One search of {n} hits into entities", _search.cases, _search.prepare),
+        Workload(
+            "c",
+            f"Change {count // _update.EVERY:,} of {n} tracked entities, guarded commit",
+            _update.cases,
+        ),
+        Workload(
+            "d",
+            f"{_relations.POSTS} posts with their {_relations.AUTHORS} authors",
+            _relations.cases,
+            _relations.prepare,
+        ),
+        Workload(
+            "e",
+            f"Hydration alone, canned {n}-hit response (no server)",
+            _hydrate.hydrate_cases,
+            needs_server=False,
+        ),
+        Workload(
+            "f",
+            f"Commit with nothing changed among {n} tracked entities (no server)",
+            _hydrate.noop_commit_cases,
+            ratio_to=("e", "target"),
+            needs_server=False,
+        ),
+    ]
+
+
+@dataclass(frozen=True)
+class Target:
+    """A pass/fail bound on the esorm row ("target" role) of one workload."""
+
+    key: str
+    limit: float
+    strict: bool = False  # `<` instead of `<=`
+    requests: int | None = None
+
+    @property
+    def text(self) -> str:
+        bound = f"{'<' if self.strict else '<='} {self.limit:g}x"
+        if self.key == "f":
+            bound = f"< {self.limit:.0%} of (e) esorm hydration"
+        if self.requests is not None:
+            bound = f"exactly {self.requests} requests and {bound}"
+        return f"({self.key}) {bound}"
+
+
+TARGETS = [
+    Target("a", 1.05),
+    Target("b", 1.20),
+    Target("c", 1.20),
+    Target("d", 1.5, requests=2),
+    Target("e", 1.3),
+    Target("f", 0.10, strict=True),
+]
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """A target's outcome: passed True/False, or None when its row was not measured."""
+
+    target: str
+    row: str
+    measured: str
+    passed: bool | None
+    paired_passed: bool | None = None
+
+
+def judge(target: Target, rows: list[Row] | None) -> Verdict:
+    row = next((r for r in rows or [] if r.role == "target"), None)
+    if row is None:
+        return Verdict(target.text, "-", "not run", None)
+    if row.status != "ok" or row.ratio is None:
+        return Verdict(target.text, row.label, row.status, None)
+
+    def within(ratio: float | None) -> bool | None:
+        if ratio is None:
+            return None
+        ok = ratio < target.limit if target.strict else ratio <= target.limit
+        return ok and (target.requests is None or row.requests == target.requests)
+
+    if target.key == "f":
+        measured = f"{row.ratio:.1%}"
+    else:
+        measured = f"{row.ratio:.2f}x"
+        if row.paired is not None:
+            measured += f" (paired {row.paired:.2f}x)"
+    if target.requests is not None:
+        measured += f", {row.requests} requests"
+    return Verdict(target.text, row.label, measured, within(row.ratio), within(row.paired))
