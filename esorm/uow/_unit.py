@@ -19,6 +19,7 @@ from esorm.mapping import Registry
 from esorm.repository import Repository, Session
 from esorm.uow._bulk import BulkSettings, Refresh, send
 from esorm.uow._plan import plan_operations
+from esorm.uow._retry import run_with_retry
 
 E = TypeVar("E", bound=BaseModel)
 T = TypeVar("T")
@@ -201,7 +202,6 @@ class UnitOfWork:
         max_delay: float = 2.0,
     ) -> T:
         """Run `work` in this unit and commit, again from fresh loads after a conflict."""
-        from esorm.uow._retry import run_with_retry
 
         async def once() -> T:
             async with self:
