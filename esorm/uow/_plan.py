@@ -88,6 +88,7 @@ def chunk(
 
 
 def _write(entry: Entry, action: Action) -> Operation:
+    _check_id_kept(entry)
     source = _source_json(entry)
     return Operation(entry, action, _action_line(action, entry) + source + b"\n")
 
@@ -150,6 +151,16 @@ def _json_string(value: str) -> str:
     if value.isascii() and value.isprintable() and '"' not in value and "\\" not in value:
         return f'"{value}"'
     return _dumps(value)
+
+
+def _check_id_kept(entry: Entry) -> None:
+    doc_id = entry.mapping.id_of(entry.entity)
+    if doc_id is not None and doc_id != entry.id:
+        raise InvalidEntityError(
+            f"{entry.mapping.name} {entry.id!r}: its id changed to {doc_id!r} after it was "
+            f"tracked; a document's id cannot change: remove it and add a new entity instead. "
+            f"Nothing was sent."
+        )
 
 
 def _check_routing_kept(entry: Entry) -> None:

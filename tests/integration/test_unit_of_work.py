@@ -579,3 +579,18 @@ async def test_partially_loaded_entity_is_written_as_a_guarded_partial_update(
         ]
     stored = (await es_client.get(index=index, id="p"))["_source"]
     assert stored == {"id": "p", "first_name": "Anna", "region": "us", "tags": ["keep"]}
+
+
+async def test_changing_an_id_after_tracking_is_refused_before_sending(
+    make_uow: MakeUow, es_client: AsyncElasticsearch
+) -> None:
+    await seed(make_uow, User(id="fixed", first_name="F"))
+    async with make_uow() as uow:
+        user = await uow.users.get("fixed")
+        user.id = "moved"
+        with (
+            record_requests(es_client) as log,
+            pytest.raises(InvalidEntityError, match="id changed to 'moved'"),
+        ):
+            await uow.commit()
+        assert len(log) == 0
