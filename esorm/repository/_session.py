@@ -123,9 +123,14 @@ class Session:
                 bucket[doc_id] = entry
                 by_object[id(entity)] = entry
         except ValidationError as exc:
+            hint = (
+                "; fields left out by source_includes/source_excludes need defaults"
+                if source_filtered
+                else ""
+            )
             raise InvalidEntityError(
                 f"{mapping.name} {hit.get('_id')!r} in index {hit.get('_index')!r} cannot be "
-                f"loaded: its stored document does not validate as {mapping.name}: {exc}"
+                f"loaded{hint}: its stored document does not validate as {mapping.name}: {exc}"
             ) from exc
         return entities
 

@@ -10,7 +10,7 @@ from collections.abc import Callable
 import pytest
 from elasticsearch import AsyncElasticsearch, NotFoundError
 
-from esorm.errors import QueryError
+from esorm.errors import InvalidEntityError, QueryError
 from esorm.testing import record_requests
 from tests.integration._blog import BlogUnitOfWork, Counter, User
 
@@ -157,3 +157,13 @@ async def test_point_in_time_closed_after_consumer_error_and_break(
             for _ in range(5):
                 await asyncio.sleep(0)
             assert [r.method for r in log.requests if r.endpoint == "_pit"] == ["POST", "DELETE"]
+
+
+async def test_partial_load_without_defaults_says_what_is_missing(make_uow: MakeUow) -> None:
+    async with make_uow(refresh=True) as uow:
+        uow.users.add(User(id="1", first_name="Ann"))
+        await uow.commit()
+    async with make_uow() as uow:
+        with pytest.raises(InvalidEntityError, match="need defaults") as caught:
+            await uow.users.search(source_includes=["region"])  # first_name has no default
+        assert "User '1'" in str(caught.value) and "first_name" in str(caught.value)
