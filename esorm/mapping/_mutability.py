@@ -14,19 +14,26 @@ from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from pydantic import BaseModel
 
+IMMUTABLE_VALUES: frozenset[type] = frozenset(
+    {
+        str,
+        int,
+        float,
+        bool,
+        bytes,
+        type(None),
+        datetime.datetime,
+        datetime.date,
+        datetime.time,
+        datetime.timedelta,
+        decimal.Decimal,
+        uuid.UUID,
+    }
+)
+"""Exact types whose values cannot change in place, so a snapshot may share them."""
+
 _SCALARS: tuple[type, ...] = (
-    str,
-    int,
-    float,
-    bool,
-    bytes,
-    type(None),
-    datetime.datetime,
-    datetime.date,
-    datetime.time,
-    datetime.timedelta,
-    decimal.Decimal,
-    uuid.UUID,
+    *IMMUTABLE_VALUES,
     enum.Enum,
     pathlib.PurePath,
     ipaddress.IPv4Address,

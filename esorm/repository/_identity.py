@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import copy
-import datetime
-import decimal
 import enum
-import uuid
 from collections.abc import Iterator, ValuesView
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
@@ -15,6 +12,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from esorm.mapping import EntityMapping
+from esorm.mapping._mutability import IMMUTABLE_VALUES
 
 IdentityKey = tuple[type[BaseModel], str, str]
 """(entity type, concrete index, document id): unique per document within a unit of work."""
@@ -40,24 +38,7 @@ class _Untracked:
 UNTRACKED = _Untracked()
 """The snapshot value of an untracked field (a relation), so it never reads as changed."""
 
-# Values of these types cannot change in place, so a snapshot may share them.
-_IMMUTABLE: frozenset[type] = frozenset(
-    {
-        str,
-        int,
-        float,
-        bool,
-        bytes,
-        type(None),
-        datetime.datetime,
-        datetime.date,
-        datetime.time,
-        datetime.timedelta,
-        decimal.Decimal,
-        uuid.UUID,
-        _Untracked,
-    }
-)
+_IMMUTABLE: frozenset[type] = IMMUTABLE_VALUES | {_Untracked}
 
 
 class State(enum.Enum):
