@@ -28,7 +28,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check esorm tests examples benchmarks
 	$(BIN)/ruff format --check esorm tests examples benchmarks
 	$(BIN)/mypy
-	$(BIN)/mypy tests/typing examples benchmarks
+	$(BIN)/mypy tests examples benchmarks
 
 # Benchmarks: esorm beside the raw client, ESORM and elasticsearch.dsl on one server.
 # `make bench BENCH_ARGS=--quick` smoke-tests it; see benchmarks/run.py for options.

@@ -33,6 +33,7 @@ async def test_container_provides_a_fresh_unit_of_work_per_call(
         await IndexManager(client, container.registry()).create_all()
         first, second = container.unit_of_work(), container.unit_of_work()
         assert isinstance(first, BlogUnitOfWork) and first is not second
+        assert isinstance(second, BlogUnitOfWork)
         async with first:
             first.users.add(User(id="di", first_name="Injected"))
             await first.commit()

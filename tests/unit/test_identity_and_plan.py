@@ -89,7 +89,7 @@ def test_every_kind_of_change_is_dirty(change: object) -> None:
 
 
 def test_extra_fields_are_tracked() -> None:
-    loose = Loose(id="1", anything={"a": 1})  # type: ignore[call-arg]
+    loose = Loose(id="1", anything={"a": 1})
     snapshot = take_snapshot(loose)
     assert not differs_from(loose, snapshot)
     loose.anything["a"] = 2  # type: ignore[attr-defined]
