@@ -226,6 +226,16 @@ class Repository(QueryMethods[E], Generic[E]):
         self._session.track_new(self._mapping, entity)
         return entity
 
+    def put(self, entity: E) -> E:
+        """Track an entity to be written whether or not its document exists (last write wins).
+
+        Committed as an `index` without version guards, for imports and other writes
+        that own the document outright; `add` is the safe default, refusing to overwrite.
+        """
+        self._session.guard()
+        self._session.track_new(self._mapping, entity, overwrite=True)
+        return entity
+
     def add_all(self, entities: Iterable[E]) -> list[E]:
         """Track several new entities (each validated now; written as `create` on commit)."""
         self._session.guard()

@@ -136,8 +136,12 @@ class Session:
 
     # -- registering changes ----------------------------------------------------------------
 
-    def track_new(self, mapping: EntityMapping[E], entity: E) -> Entry:
-        """Validate a new entity, give it an id if it has none, and track it as NEW."""
+    def track_new(self, mapping: EntityMapping[E], entity: E, *, overwrite: bool = False) -> Entry:
+        """Validate a new entity, give it an id if it has none, and track it as NEW.
+
+        With `overwrite` the entity is written with an unguarded `index` instead of
+        `create`: whatever document has its id is replaced (last write wins).
+        """
         if type(entity) is not mapping.entity:
             raise InvalidEntityError(
                 f"expected a {mapping.name}, got {type(entity).__name__}; add it through "
@@ -170,6 +174,10 @@ class Session:
             entry.seq_no, entry.primary_term = clash.seq_no, clash.primary_term
             entry.snapshot = {}
             self.identity.discard(clash)
+        elif overwrite:
+            # clean, with no version and an empty snapshot: planned as an unguarded `index`
+            entry.state = State.CLEAN
+            entry.snapshot = {}
         self.identity.put(entry)
         return entry
 

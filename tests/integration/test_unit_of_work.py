@@ -594,3 +594,26 @@ async def test_changing_an_id_after_tracking_is_refused_before_sending(
         ):
             await uow.commit()
         assert len(log) == 0
+
+
+async def test_put_overwrites_without_guards_and_is_tracked_afterwards(
+    make_uow: MakeUow, es_client: AsyncElasticsearch, registry: Registry
+) -> None:
+    await seed(make_uow, User(id="p", first_name="Old"))
+    index = registry.mapping_for(User).index
+    async with make_uow() as uow:
+        replaced = uow.users.put(User(id="p", first_name="New"))
+        fresh = uow.users.put(User(id="q", first_name="Fresh"))
+        with record_requests(es_client) as log:
+            result = await uow.commit()
+        assert [line for line in log.to("_bulk")[0].ndjson() if "index" in line] == [
+            {"index": {"_index": index, "_id": "p"}},
+            {"index": {"_index": index, "_id": "q"}},
+        ]
+        assert result.written == 2
+        replaced.first_name = "Newer"  # now tracked with its version: guarded from here on
+        await uow.commit()
+        assert uow.version_of(replaced) is not None and uow.version_of(fresh) is not None
+    async with make_uow() as uow:
+        assert (await uow.users.get("p")).first_name == "Newer"
+        assert (await uow.users.get("q")).first_name == "Fresh"
