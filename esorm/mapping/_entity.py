@@ -61,6 +61,8 @@ class EntityMapping(Generic[E]):
     exclude: set[str] | None = field(default=None, repr=False)
     default_sort: Any = None
     descriptions: Mapping[str, str] = field(default_factory=dict, repr=False)
+    routing_for_id: Callable[[str], str | None] | None = field(default=None, repr=False)
+    """Derives a document's routing from its id, for reads by id without `routing=`."""
     mutable: frozenset[str] = field(default=frozenset(), repr=False)
     """Fields whose declared type admits values that change in place (copied in snapshots)."""
     relations: Mapping[str, Relation[Any]] = field(default_factory=dict, repr=False)

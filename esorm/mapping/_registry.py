@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
@@ -50,6 +50,7 @@ class Registry:
         index: str | None = None,
         id: str | IdFunction | None = _DEFAULT_ID,
         routing: RoutingFunction | None = None,
+        routing_for_id: Callable[[str], str | None] | None = None,
         settings: Mapping[str, Any] | None = None,
         fields: Mapping[str, Mapping[str, Any]] | None = None,
         timestamps: bool | Timestamps = False,
@@ -67,6 +68,8 @@ class Registry:
                 generate ids it keeps outside the entity. The default "id" field is used
                 only when the class has one.
             routing: computes the routing value of each document.
+            routing_for_id: derives the routing from a document id, so `get(id)` needs
+                no `routing=` (for ids that embed it, such as `"eu:1234"`).
             settings: index settings (shards, replicas, analysis...).
             fields: per-field mapping overrides, by Python field name; replace the generated one.
             timestamps: True (fields `created_at`/`updated_at`) or a `Timestamps` naming them.
@@ -94,7 +97,14 @@ class Registry:
             timestamps=timestamps,
             dynamic=dynamic,
         )
-        mapping = dataclasses.replace(mapping, default_sort=default_sort)
+        if routing_for_id is not None and routing is None:
+            raise MappingError(
+                f"{entity.__name__}: routing_for_id= needs routing= too, so writes and reads "
+                f"agree on the shard"
+            )
+        mapping = dataclasses.replace(
+            mapping, default_sort=default_sort, routing_for_id=routing_for_id
+        )
         existing = self._mappings.get(entity)
         if existing is not None:
             if (
@@ -268,4 +278,5 @@ def _registration_key(mapping: EntityMapping[Any]) -> tuple[Any, ...]:
         mapping.timestamps,
         mapping.dynamic,
         repr(mapping.default_sort),
+        mapping.routing_for_id,
     )

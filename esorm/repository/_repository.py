@@ -105,7 +105,7 @@ class Repository(QueryMethods[E], Generic[E]):
         tracked = self._tracked(doc_id)
         if tracked is not None:
             return await self._with_relations(plan, tracked)
-        self._check_routing(routing)
+        routing = self._routing_for(doc_id, routing)
         params: dict[str, Any] = {"index": mapping.index, "id": doc_id}
         if routing is not None:
             params["routing"] = routing
@@ -142,8 +142,6 @@ class Repository(QueryMethods[E], Generic[E]):
         plan = plan_relations(self._session.registry, mapping, load, depth)
         id_list = [str(i) for i in ids]
         routings = _routings(routing, len(id_list))
-        if routing is None:
-            self._check_routing(None)
         by_id: dict[str, E | None] = {}
         docs: list[dict[str, Any]] = []
         for doc_id, doc_routing in zip(id_list, routings, strict=True):
@@ -155,6 +153,7 @@ class Repository(QueryMethods[E], Generic[E]):
                 continue
             by_id[doc_id] = None
             doc: dict[str, Any] = {"_index": mapping.index, "_id": doc_id}
+            doc_routing = self._routing_for(doc_id, doc_routing)
             if doc_routing is not None:
                 doc["routing"] = doc_routing
             docs.append(doc)
@@ -211,7 +210,7 @@ class Repository(QueryMethods[E], Generic[E]):
         entry = self._session.identity.get((self._mapping.entity, self._mapping.index, doc_id))
         if entry is not None:
             return entry.state is not State.REMOVED
-        self._check_routing(routing)
+        routing = self._routing_for(doc_id, routing)
         with translate_errors(self._session.client, f"exists {self.mapping.name}"):
             response = await self._session.lenient.exists(
                 index=self._mapping.index, id=doc_id, routing=routing
@@ -273,12 +272,20 @@ class Repository(QueryMethods[E], Generic[E]):
             return None
         return entry.entity  # type: ignore[return-value]
 
-    def _check_routing(self, routing: str | None) -> None:
-        if routing is None and self._mapping.routing is not None:
+    def _routing_for(self, doc_id: str, routing: str | None) -> str | None:
+        """The routing of a read by id: as given, else from the id, else refused if routed."""
+        if routing is not None:
+            return routing
+        mapping = self._mapping
+        if mapping.routing_for_id is not None:
+            return mapping.routing_for_id(doc_id)
+        if mapping.routing is not None:
             raise InvalidEntityError(
-                f"{self._mapping.name} documents are routed; pass routing= so the request "
-                f"reaches the shard that holds the document"
+                f"{mapping.name} documents are routed; pass routing= so the request reaches "
+                f"the shard that holds {doc_id!r} (or register routing_for_id= to derive it "
+                f"from the id)"
             )
+        return None
 
 
 def _routings(routing: str | Sequence[str | None] | None, count: int) -> list[str | None]:

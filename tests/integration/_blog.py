@@ -55,6 +55,13 @@ class Coded(BaseModel):
     code: str
 
 
+class Order(BaseModel):
+    """Routed by the region its id starts with: `eu:17`."""
+
+    id: str
+    total: int = 0
+
+
 def blog_registry() -> Registry:
     registry = Registry()
     registry.register(User, index="users")
@@ -64,6 +71,12 @@ def blog_registry() -> Registry:
     registry.register(Stamped, index="stamped", timestamps=Timestamps())
     registry.register(Limited, index="limited")
     registry.register(Coded, index="coded", fields={"code": {"type": "long"}})
+    registry.register(
+        Order,
+        index="orders",
+        routing=lambda order: order.id.split(":", 1)[0],
+        routing_for_id=lambda doc_id: doc_id.split(":", 1)[0],
+    )
     return registry
 
 

@@ -26,6 +26,7 @@ from tests.integration._blog import (
     Counter,
     Limited,
     Note,
+    Order,
     Post,
     Stamped,
     User,
@@ -617,3 +618,20 @@ async def test_put_overwrites_without_guards_and_is_tracked_afterwards(
     async with make_uow() as uow:
         assert (await uow.users.get("p")).first_name == "Newer"
         assert (await uow.users.get("q")).first_name == "Fresh"
+
+
+async def test_routing_derived_from_the_id_serves_reads_by_id(
+    make_uow: MakeUow, es_client: AsyncElasticsearch, registry: Registry
+) -> None:
+    await seed(make_uow, Order(id="eu:1", total=5), Order(id="us:2", total=7))
+    index = registry.mapping_for(Order).index
+    assert (await es_client.get(index=index, id="us:2", routing="us"))["_routing"] == "us"
+    async with make_uow() as uow:
+        orders = uow.repository(Order)
+        with record_requests(es_client) as log:
+            assert (await orders.get("eu:1")).total == 5
+            found = await orders.get_many(["us:2", "asia:3"])
+            assert await orders.exists("us:2")
+        assert [o.id for o in found] == ["us:2"] and found.missing == ["asia:3"]
+        assert "routing=eu" in log.requests[0].path
+        assert [doc.get("routing") for doc in log.requests[1].body["docs"]] == ["us", "asia"]

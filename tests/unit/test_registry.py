@@ -337,3 +337,13 @@ def test_index_body_keeps_full_descriptions_in_meta() -> None:
     }
     assert body["_routing"] == {"required": True}
     assert len(body["properties"]["note"]["meta"]["description"]) <= 50
+
+
+def test_routing_for_id_needs_routing() -> None:
+    from pydantic import BaseModel
+
+    class Routed(BaseModel):
+        id: str
+
+    with pytest.raises(MappingError, match="routing_for_id= needs routing="):
+        Registry().register(Routed, routing_for_id=lambda doc_id: doc_id[:2])
