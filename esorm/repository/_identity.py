@@ -58,12 +58,16 @@ def take_snapshot(
 
     Args:
         exclude: fields never tracked (relation values); the snapshot holds `UNTRACKED`
-            for them, so comparing stays one dict comparison and they never count.
+            for them (never a copy of the related graph), so comparing stays one dict
+            comparison and they never count.
         deep: the fields that may hold mutable values, known from their declared types
             (`EntityMapping.mutable`); only right for values fresh from validation.
             Without it every value's type is checked, which is safe after assignments.
     """
     snapshot = dict(entity.__dict__)
+    if exclude:
+        for name in exclude:
+            snapshot[name] = UNTRACKED
     if deep is None:
         for name, value in snapshot.items():
             kind = type(value)
@@ -74,25 +78,58 @@ def take_snapshot(
             value = snapshot[name]
             if type(value) not in _IMMUTABLE:
                 snapshot[name] = copy.deepcopy(value)
-    if exclude:
-        for name in exclude:
-            snapshot[name] = UNTRACKED
     extra = entity.__pydantic_extra__
     if extra is not None:  # only models that allow extras have it, then always
-        snapshot["__pydantic_extra__"] = copy.deepcopy(extra)
+        snapshot[_EXTRA] = copy.deepcopy(extra)
     return snapshot
 
 
+_EXTRA = "__pydantic_extra__"
+
+
 def differs_from(entity: BaseModel, snapshot: dict[str, Any]) -> bool:
-    """True when any field value (or extra) changed since the snapshot was taken."""
+    """True when any field value (or extra) changed since the snapshot was taken.
+
+    Only declared fields count: a `cached_property` stores its value in `__dict__` too.
+    An empty snapshot means "write it whatever it holds" (put, re-add).
+    """
+    values = entity.__dict__
     extra = entity.__pydantic_extra__
-    if extra or "__pydantic_extra__" in snapshot:
-        if extra != snapshot.get("__pydantic_extra__"):
-            return True
-        current = {**entity.__dict__, "__pydantic_extra__": extra}
-        return snapshot != current
-    # the snapshot on the left lets an `UNTRACKED` value answer its comparison first
-    return snapshot != entity.__dict__
+    if extra is None and len(values) == len(snapshot):
+        # the snapshot on the left lets an `UNTRACKED` value answer its comparison first
+        return snapshot != values
+    if extra != snapshot.get(_EXTRA):
+        return True
+    return bool(changed_fields(entity, snapshot))
+
+
+def changed_fields(entity: BaseModel, snapshot: dict[str, Any]) -> set[str]:
+    """Names of the declared fields whose values differ from the snapshot."""
+    values = entity.__dict__
+    return {
+        name
+        for name in type(entity).model_fields
+        if snapshot.get(name, _GONE) != values.get(name, _GONE)
+    }
+
+
+def changed_extras(entity: BaseModel, snapshot: dict[str, Any]) -> dict[str, Any]:
+    """Extra (undeclared) values added or changed since the snapshot."""
+    extra = entity.__pydantic_extra__ or {}
+    before = snapshot.get(_EXTRA) or {}
+    return {key: value for key, value in extra.items() if before.get(key, _GONE) != value}
+
+
+class _Gone:
+    __slots__ = ()
+
+    def __eq__(self, other: object) -> bool:
+        return other is self
+
+    __hash__ = object.__hash__
+
+
+_GONE = _Gone()
 
 
 @dataclass(slots=True, eq=False)
@@ -113,11 +150,14 @@ class Entry:
     primary_term: int | None = None
     snapshot: dict[str, Any] | None = field(default=None, repr=False)
     source_filtered: bool = False
+    fresh: bool = False
+    """Added or put in this unit and not written yet: its first write sets `created_at`."""
 
     @property
     def key(self) -> IdentityKey:
-        """This entry's identity key."""
-        return (self.mapping.entity, self.index, self.id)
+        """This entry's identity key: by the mapping's index (an alias stays one name), while
+        `index` keeps the concrete index the document was read from, for writes."""
+        return (self.mapping.entity, self.mapping.index, self.id)
 
     @property
     def is_dirty(self) -> bool:
@@ -133,6 +173,7 @@ class Entry:
         self.seq_no = seq_no
         self.primary_term = primary_term
         self.state = State.CLEAN
+        self.fresh = False
         self.snapshot = take_snapshot(self.entity, self.mapping.exclude)
 
 
@@ -155,7 +196,7 @@ class IdentityMap:
         return bucket.get(key[2]) if bucket is not None else None
 
     def bucket(self, entity: type[BaseModel], index: str) -> dict[str, Entry]:
-        """The live id -> entry dict of one entity type in one index (for batch loading)."""
+        """The live id -> entry dict of one entity type under one mapping index name."""
         bucket = self._buckets.get((entity, index))
         if bucket is None:
             bucket = self._buckets[(entity, index)] = {}
@@ -168,12 +209,12 @@ class IdentityMap:
 
     def put(self, entry: Entry) -> None:
         """Track an entry; the caller makes sure its key is free."""
-        self.bucket(entry.mapping.entity, entry.index)[entry.id] = entry
+        self.bucket(entry.mapping.entity, entry.mapping.index)[entry.id] = entry
         self._by_object[id(entry.entity)] = entry
 
     def discard(self, entry: Entry) -> None:
         """Stop tracking an entry."""
-        bucket = self._buckets.get((entry.mapping.entity, entry.index))
+        bucket = self._buckets.get((entry.mapping.entity, entry.mapping.index))
         if bucket is not None and bucket.get(entry.id) is entry:
             del bucket[entry.id]
         if self._by_object.get(id(entry.entity)) is entry:

@@ -21,7 +21,7 @@ from esorm.query import (
 )
 from esorm.repository._relations import plan_relations
 from esorm.repository._search import HitStream, SearchResult, read_result, search_body
-from esorm.repository._session import Session
+from esorm.repository._session import Session, operation
 from esorm.repository._transport import translate_errors
 
 E = TypeVar("E", bound=BaseModel)
@@ -33,6 +33,7 @@ class QueryMethods(Generic[E]):
     _session: Session
     _mapping: EntityMapping[E]
 
+    @operation
     async def search(
         self,
         query: QueryLike | None = None,
@@ -79,6 +80,7 @@ class QueryMethods(Generic[E]):
             self._mapping,
             response,
             source_filtered=bool(source_includes or source_excludes),
+            offset=offset or 0,
         )
         if plan is not None:
             await plan.load(self._session, result.items)
@@ -176,6 +178,7 @@ class QueryMethods(Generic[E]):
         result = await self.search(query, size=1, track_total_hits=False, **options)
         return result.items[0] if result.items else None
 
+    @operation
     async def count(self, query: QueryLike | None = None, *, routing: str | None = None) -> int:
         """The exact number of matches (not capped at 10,000)."""
         self._session.guard()
@@ -189,10 +192,12 @@ class QueryMethods(Generic[E]):
             response = await self._session.client.count(**params)
         return int(response["count"])
 
+    @operation
     async def aggregate(
         self, aggs: Mapping[str, Any], query: QueryLike | None = None, *, routing: str | None = None
     ) -> dict[str, Any]:
         """Run aggregations (optionally over a query's matches) and return their results."""
+        self._session.guard()
         if not aggs:
             raise QueryError("aggregate() needs at least one aggregation")
         body = search_body(self._mapping, query=query, size=0, aggs=aggs, track_total_hits=False)

@@ -10,10 +10,10 @@ from pydantic import BaseModel
 
 from esorm.errors import EsormError, IndexMissingError, InvalidEntityError, NotFoundError
 from esorm.mapping import EntityMapping
-from esorm.repository._identity import State
+from esorm.repository._identity import Entry, State
 from esorm.repository._queries import QueryMethods
 from esorm.repository._relations import RelationPlan, plan_relations
-from esorm.repository._session import Session
+from esorm.repository._session import Session, operation
 from esorm.repository._transport import translate_errors
 
 E = TypeVar("E", bound=BaseModel)
@@ -87,6 +87,7 @@ class Repository(QueryMethods[E], Generic[E]):
             raise NotFoundError(self._mapping.entity, self._mapping.index, str(doc_id))
         return found
 
+    @operation
     async def find(
         self,
         doc_id: str,
@@ -102,14 +103,18 @@ class Repository(QueryMethods[E], Generic[E]):
         mapping = self._mapping
         plan = plan_relations(self._session.registry, mapping, load, depth)
         doc_id = str(doc_id)
-        tracked = self._tracked(doc_id)
-        if tracked is not None:
-            return await self._with_relations(plan, tracked)
+        filtered = bool(source_includes or source_excludes)
+        entry = self._entry(doc_id)
+        if entry is not None:
+            if entry.state is State.REMOVED:
+                return None
+            if filtered or not entry.source_filtered:
+                return await self._with_relations(plan, entry.entity)  # type: ignore[arg-type]
+            # a full read of a partially loaded entity: fetched, then completed in place
         routing = self._routing_for(doc_id, routing)
         params: dict[str, Any] = {"index": mapping.index, "id": doc_id}
         if routing is not None:
             params["routing"] = routing
-        filtered = bool(source_includes or source_excludes)
         if source_includes:
             params["source_includes"] = list(source_includes)
         if source_excludes:
@@ -123,6 +128,7 @@ class Repository(QueryMethods[E], Generic[E]):
         entity = self._session.hydrate(mapping, body, routing=routing, source_filtered=filtered)
         return await self._with_relations(plan, entity)
 
+    @operation
     async def get_many(
         self,
         ids: Iterable[str],
@@ -147,11 +153,13 @@ class Repository(QueryMethods[E], Generic[E]):
         for doc_id, doc_routing in zip(id_list, routings, strict=True):
             if doc_id in by_id:
                 continue
-            tracked = self._tracked(doc_id)
-            if tracked is not None:
-                by_id[doc_id] = tracked
-                continue
+            entry = self._entry(doc_id)
             by_id[doc_id] = None
+            if entry is not None and entry.state is State.REMOVED:
+                continue  # removed in this unit: missing, without asking the server
+            if entry is not None and not entry.source_filtered:
+                by_id[doc_id] = entry.entity  # type: ignore[assignment]
+                continue
             doc: dict[str, Any] = {"_index": mapping.index, "_id": doc_id}
             doc_routing = self._routing_for(doc_id, doc_routing)
             if doc_routing is not None:
@@ -179,6 +187,7 @@ class Repository(QueryMethods[E], Generic[E]):
             await plan.load(self._session, result.entities)
         return result
 
+    @operation
     async def load(
         self, entities: Iterable[E], *relations: str, depth: int | None = None
     ) -> list[E]:
@@ -203,6 +212,7 @@ class Repository(QueryMethods[E], Generic[E]):
             await plan.load(self._session, items)
         return items
 
+    @operation
     async def exists(self, doc_id: str, *, routing: str | None = None) -> bool:
         """Whether the document exists, as this unit of work sees it (pending adds count)."""
         self._session.guard()
@@ -266,11 +276,8 @@ class Repository(QueryMethods[E], Generic[E]):
             await plan.load(self._session, [entity])
         return entity
 
-    def _tracked(self, doc_id: str) -> E | None:
-        entry = self._session.identity.get((self._mapping.entity, self._mapping.index, doc_id))
-        if entry is None or entry.state is State.REMOVED:
-            return None
-        return entry.entity  # type: ignore[return-value]
+    def _entry(self, doc_id: str) -> Entry | None:
+        return self._session.identity.get((self._mapping.entity, self._mapping.index, doc_id))
 
     def _routing_for(self, doc_id: str, routing: str | None) -> str | None:
         """The routing of a read by id: as given, else from the id, else refused if routed."""

@@ -93,12 +93,15 @@ def read_result(
     *,
     source_filtered: bool,
     track: bool = True,
+    offset: int = 0,
 ) -> SearchResult[E]:
     """Hydrate every hit through the identity map and read totals and aggregations."""
     hits = response["hits"]
     items = session.hydrate_all(mapping, hits["hits"], source_filtered=source_filtered, track=track)
-    total = hits.get("total") or {"value": len(items), "relation": "eq"}
-    if isinstance(total, int):  # rest_total_hits_as_int style
+    total = hits.get("total")
+    if total is None:  # not counted: all that is known is what this window holds
+        total = {"value": offset + len(hits["hits"]), "relation": "gte"}
+    elif isinstance(total, int):  # rest_total_hits_as_int style
         total = {"value": total, "relation": "eq"}
     return SearchResult(
         items=items,
@@ -166,6 +169,7 @@ class HitStream(Generic[E]):
     async def __anext__(self) -> E:
         if not self._buffer:
             if self._exhausted or self._closed:
+                await self.aclose()  # the last page was short: done, free the point in time
                 raise StopAsyncIteration
             try:
                 await self._fetch()
@@ -178,6 +182,10 @@ class HitStream(Generic[E]):
         return self._buffer.pop()
 
     async def _fetch(self) -> None:
+        with self._session.operation():  # a stream must not outlive its unit of work
+            await self._fetch_page()
+
+    async def _fetch_page(self) -> None:
         session, mapping = self._session, self._mapping
         if self._pit_id is None:
             params: dict[str, Any] = {"index": mapping.index, "keep_alive": self._keep_alive}

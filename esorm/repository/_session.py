@@ -2,25 +2,31 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
-from typing import Any, TypeVar
+import asyncio
+import functools
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any, ParamSpec, TypeVar
 
 from elasticsearch import AsyncElasticsearch
 from pydantic import BaseModel, ValidationError
 
-from esorm.errors import InvalidEntityError
+from esorm.errors import InvalidEntityError, UnitOfWorkStateError
 from esorm.mapping import EntityMapping, Registry
 from esorm.repository._identity import Entry, IdentityMap, State, take_snapshot
 
 E = TypeVar("E", bound=BaseModel)
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 class Session:
     """The shared state behind repositories; owned and flushed by a unit of work.
 
-    `guard` is called before every operation so a unit of work can refuse use outside
-    `async with` or from another task. `relation_concurrency` caps the requests relation
-    loading keeps in flight at once.
+    `guard` (the unit of work's state check) runs before every operation; operations
+    also refuse to overlap with one running in another task (`asyncio.gather` over one
+    unit), while handing the unit from task to task (a fixture, `asyncio.wait_for`)
+    works. `relation_concurrency` caps the requests relation loading keeps in flight.
     """
 
     def __init__(
@@ -37,8 +43,36 @@ class Session:
         self.lenient = client.options(ignore_status=404)
         self.registry = registry
         self.identity = IdentityMap()
-        self.guard = guard
+        self._guard = guard
+        self._busy: asyncio.Task[Any] | None = None
+        self._depth = 0
         self.relation_concurrency = relation_concurrency
+
+    # -- use from one task at a time ----------------------------------------------------------
+
+    def guard(self) -> None:
+        """Refuse use outside the unit's block, or while another task runs an operation."""
+        self._guard()
+        busy = self._busy
+        if busy is not None and busy is not asyncio.current_task():
+            raise UnitOfWorkStateError(
+                f"this unit of work is in use by task {busy.get_name()!r} at the same time; "
+                f"a unit of work serves one task at a time: create one per task"
+            )
+
+    @contextmanager
+    def operation(self) -> Iterator[None]:
+        """Mark an async operation in progress (re-entrant within its task)."""
+        self.guard()
+        if self._busy is None:
+            self._busy = asyncio.current_task()
+        self._depth += 1
+        try:
+            yield
+        finally:
+            self._depth -= 1
+            if not self._depth:
+                self._busy = None
 
     # -- loading ----------------------------------------------------------------------------
 
@@ -51,10 +85,40 @@ class Session:
         source_filtered: bool = False,
         track: bool = True,
     ) -> E:
-        """The tracked entity for one hit; see `hydrate_all`."""
+        """The tracked entity for one hit (also a removed one); see `hydrate_all`."""
         return self.hydrate_all(
-            mapping, (hit,), routing=routing, source_filtered=source_filtered, track=track
+            mapping,
+            (hit,),
+            routing=routing,
+            source_filtered=source_filtered,
+            track=track,
+            skip_removed=False,
         )[0]
+
+    def complete(self, entry: Entry, hit: Mapping[str, Any]) -> None:
+        """Fill a partially loaded, unchanged entity in place from a full hit.
+
+        Raises:
+            InvalidEntityError: it was changed; its omitted fields hold defaults, so
+                completing it could lose either the change or the stored values.
+        """
+        mapping = entry.mapping
+        if entry.is_dirty:
+            raise InvalidEntityError(
+                f"{mapping.name} {entry.id!r} was loaded with part of its fields and then "
+                f"changed; commit or roll back before reading it in full"
+            )
+        full = mapping.from_source(hit.get("_source") or {}, entry.id)
+        entity = entry.entity
+        relations = {name: entity.__dict__[name] for name in mapping.exclude or ()}
+        entity.__dict__.update(full.__dict__)
+        entity.__dict__.update(relations)
+        entity.__pydantic_fields_set__.update(full.__pydantic_fields_set__)
+        if full.__pydantic_extra__ is not None:
+            object.__setattr__(entity, "__pydantic_extra__", full.__pydantic_extra__)
+        entry.seq_no, entry.primary_term = hit.get("_seq_no"), hit.get("_primary_term")
+        entry.source_filtered = False
+        entry.snapshot = take_snapshot(entity, mapping.exclude)
 
     def hydrate_all(
         self,
@@ -64,24 +128,26 @@ class Session:
         routing: str | None = None,
         source_filtered: bool = False,
         track: bool = True,
+        skip_removed: bool = True,
     ) -> list[E]:
         """The tracked entity for each hit: the instance already tracked, or a new clean one.
 
-        A tracked instance is returned untouched, so unflushed changes are never overwritten.
-        With `track=False` a hit that is not tracked yet gives a detached entity, which
-        keeps memory bounded when streaming many documents. This is the read hot path:
-        one loop with everything bound locally, no call per hit beyond validation.
+        A tracked instance is returned untouched, so unflushed changes are never overwritten;
+        a removed one is left out (with `skip_removed`). A partially loaded tracked instance
+        met by a full read is completed in place (`complete`). With `track=False` a hit that
+        is not tracked yet gives a detached entity, which keeps memory bounded when
+        streaming. This is the read hot path: one loop with everything bound locally.
         """
         entity_type = mapping.entity
         validate = entity_type.__pydantic_validator__.validate_python
-        buckets: dict[str, dict[str, Entry]] = {}
+        bucket = self.identity.bucket(entity_type, mapping.index)
         by_object = self.identity._by_object
         exclude = mapping.exclude
         deep = mapping.mutable - exclude if exclude else mapping.mutable
         id_field = mapping.id_field
         id_source = mapping.stored_names[id_field] if id_field and mapping.fills_id else None
         routing_of = mapping.routing_of if mapping.routing is not None else None
-        clean = State.CLEAN
+        clean, removed = State.CLEAN, State.REMOVED
         entities: list[E] = []
         append = entities.append
         hit: Mapping[str, Any] = {}
@@ -89,11 +155,12 @@ class Session:
             for hit in hits:
                 index: str = hit["_index"]
                 doc_id: str = hit["_id"]
-                bucket = buckets.get(index)
-                if bucket is None:
-                    bucket = buckets[index] = self.identity.bucket(entity_type, index)
                 entry = bucket.get(doc_id)
                 if entry is not None:
+                    if entry.state is removed and skip_removed:
+                        continue
+                    if entry.source_filtered and not source_filtered:
+                        self.complete(entry, hit)
                     append(entry.entity)  # type: ignore[arg-type]
                     continue
                 source = hit.get("_source") or {}
@@ -151,6 +218,10 @@ class Session:
         if known is not None:
             if known.state is State.REMOVED:
                 known.state = State.CLEAN if known.seq_no is not None else State.NEW
+            if overwrite and known.state is State.CLEAN:
+                # last write wins from here: no guard, and written even if unchanged
+                known.seq_no = known.primary_term = None
+                known.snapshot = {}
             return known
         validate(mapping, entity)
         doc_id = mapping.id_of(entity) or mapping.assign_new_id(entity)
@@ -161,6 +232,7 @@ class Session:
             id=doc_id,
             routing=mapping.routing_of(entity),
             state=State.NEW,
+            fresh=True,
         )
         clash = self.identity.get(entry.key)
         if clash is not None and clash.state is not State.REMOVED:
@@ -169,9 +241,18 @@ class Session:
                 f"instance; change that instance instead of adding a second one"
             )
         if clash is not None:
+            if clash.routing != entry.routing:
+                raise InvalidEntityError(
+                    f"{mapping.name} {doc_id!r} is removed in this unit of work with routing "
+                    f"{clash.routing!r}; adding it back with routing {entry.routing!r} would "
+                    f"leave the old document on its shard: commit the removal first"
+                )
             # re-adding over a removed document: replace it, guarded by the removed version
+            # unless the caller wants the last write to win
             entry.state = State.CLEAN
-            entry.seq_no, entry.primary_term = clash.seq_no, clash.primary_term
+            if not overwrite:
+                entry.seq_no, entry.primary_term = clash.seq_no, clash.primary_term
+            entry.index = clash.index
             entry.snapshot = {}
             self.identity.discard(clash)
         elif overwrite:
@@ -189,7 +270,9 @@ class Session:
                 f"{mapping.name} {mapping.id_of(entity)!r} is not tracked by this unit of work; "
                 f"load it with get() first, so its delete can be guarded by its version"
             )
-        if entry.state is State.NEW:
+        if entry.state is State.NEW or entry.seq_no is None:
+            # never written, or put without knowing the stored version: nothing to guard a
+            # delete with, so removing it only forgets it
             self.identity.discard(entry)
         else:
             entry.state = State.REMOVED
@@ -207,3 +290,14 @@ def validate(mapping: EntityMapping[Any], entity: BaseModel) -> None:
         raise InvalidEntityError(
             f"{mapping.name} is invalid and was not added: {exc}".replace("\n", "\n  ")
         ) from exc
+
+
+def operation(method: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
+    """Run a repository method as one operation of its unit of work (see `Session.operation`)."""
+
+    @functools.wraps(method)
+    async def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        with args[0]._session.operation():  # type: ignore[attr-defined]
+            return await method(*args, **kwargs)
+
+    return run

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from elasticsearch import AsyncElasticsearch, TransportError
+from elasticsearch import ApiError, AsyncElasticsearch, TransportError
 
 from esorm.client import client_hosts, describe_connection_error
-from esorm.errors import ConnectionFailedError
+from esorm.errors import ConnectionFailedError, IndexMissingError
 
 
 @contextmanager
@@ -19,3 +19,11 @@ def translate_errors(client: AsyncElasticsearch, action: str) -> Iterator[None]:
     except TransportError as exc:
         message = describe_connection_error(exc, client_hosts(client))
         raise ConnectionFailedError(f"{action}: {message}") from exc
+    except ApiError as exc:
+        error = exc.body.get("error") if isinstance(exc.body, dict) else None
+        if isinstance(error, dict) and error.get("type") == "index_not_found_exception":
+            raise IndexMissingError(
+                f"{action}: index {error.get('index', '?')!r} does not exist; create it with "
+                f"IndexManager(client, registry).create_all()"
+            ) from exc
+        raise

@@ -7,13 +7,13 @@ import functools
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic_core import PydanticSerializationError
 
 from esorm.errors import InvalidEntityError
 from esorm.repository import Entry, IdentityMap, State
-from esorm.repository._identity import differs_from
+from esorm.repository._identity import changed_extras, changed_fields, differs_from
 
 Action = Literal["create", "index", "update", "delete"]
 
@@ -38,36 +38,49 @@ def plan_operations(identity: IdentityMap, now: datetime.datetime) -> list[Opera
     """Every write the tracked entries need, in tracking order; unchanged entries need none.
 
     Serializes everything before anything is sent, so an entity that cannot be stored
-    fails the whole commit up front instead of half-writing it. This loop is the whole
-    cost of a commit where little changed, so the clean case does one dict comparison.
+    fails the whole commit up front instead of half-writing it; the timestamps set on the
+    way are then put back. This loop is the whole cost of a commit where little changed,
+    so the clean case does one dict comparison.
     """
     operations: list[Operation] = []
     append = operations.append
     clean, new = State.CLEAN, State.NEW
-    for entry in identity.live():
-        state = entry.state
-        if state is clean:
-            snapshot = entry.snapshot
-            entity = entry.entity
-            if snapshot is None:
-                continue
-            if entity.__pydantic_extra__ is None:  # no extras allowed: fields only
-                # the snapshot on the left lets an UNTRACKED (relation) value answer first
-                if snapshot == entity.__dict__:
+    stamped: list[tuple[Entry, Any, Any]] = []
+    try:
+        for entry in identity.live():
+            state = entry.state
+            if state is clean:
+                snapshot = entry.snapshot
+                entity = entry.entity
+                if snapshot is None:
                     continue
-            elif not differs_from(entity, snapshot):
-                continue
-            _check_routing_kept(entry)
-            _stamp(entry, now, created=False)
-            if entry.source_filtered:
-                append(_partial_update(entry))
+                values = entity.__dict__
+                if entity.__pydantic_extra__ is None and len(values) == len(snapshot):
+                    # the snapshot on the left lets an UNTRACKED (relation) value answer first
+                    if snapshot == values:
+                        continue
+                elif not differs_from(entity, snapshot):
+                    continue
+                if entry.fresh:  # put, not written yet: no stored document to stay on
+                    entry.routing = entry.mapping.routing_of(entity)
+                else:
+                    _check_routing_kept(entry)
+                _stamp(entry, now, entry.fresh, stamped)
+                if entry.source_filtered:
+                    append(_partial_update(entry))
+                else:
+                    append(_write(entry, "index"))
+            elif state is new:
+                # routing follows the entity as it is now, not as it was when added
+                entry.routing = entry.mapping.routing_of(entry.entity)
+                _stamp(entry, now, True, stamped)
+                append(_write(entry, "create"))
             else:
-                append(_write(entry, "index"))
-        elif state is new:
-            _stamp(entry, now, created=True)
-            append(_write(entry, "create"))
-        else:
-            append(Operation(entry, "delete", _action_line("delete", entry)))
+                append(Operation(entry, "delete", _action_line("delete", entry)))
+    except BaseException:
+        for entry, created, updated in reversed(stamped):
+            _restore_stamps(entry, created, updated)
+        raise
     return operations
 
 
@@ -93,21 +106,33 @@ def _write(entry: Entry, action: Action) -> Operation:
     return Operation(entry, action, _action_line(action, entry) + source + b"\n")
 
 
+_REPLACE_FIELDS = "for (k in params.doc.keySet()) { ctx._source[k] = params.doc[k] }"
+"""Replaces each sent top-level field whole; a `doc` update would merge objects, keeping
+keys the entity no longer has."""
+
+
 def _partial_update(entry: Entry) -> Operation:
-    """A guarded partial update sending only changed fields, so omitted fields survive."""
+    """A guarded update of the changed fields only, so fields never loaded survive.
+
+    Sends every changed field (and changed extras) whole, plus computed fields, which
+    may depend on them.
+    """
+    _check_id_kept(entry)
+    entity = entry.entity
+    mapping = entry.mapping
     snapshot = entry.snapshot or {}
-    values = entry.entity.__dict__
-    changed = {name for name, value in values.items() if snapshot.get(name, _MISSING) != value}
-    changed -= entry.mapping.exclude or set()
+    changed = changed_fields(entity, snapshot) - (mapping.exclude or set())
+    changed |= set(type(entity).model_computed_fields)
     try:
-        doc = entry.entity.model_dump(mode="json", by_alias=True, include=changed, warnings="error")
+        doc = entity.model_dump(mode="json", by_alias=True, include=changed, warnings="error")
     except PydanticSerializationError as exc:
         raise _unstorable(entry, exc) from exc
-    body = _action_line("update", entry) + _dumps({"doc": doc}).encode() + b"\n"
+    extras = changed_extras(entity, snapshot)
+    if extras:
+        doc.update(json.loads(_dumps(extras)))
+    script = {"source": _REPLACE_FIELDS, "lang": "painless", "params": {"doc": doc}}
+    body = _action_line("update", entry) + _dumps({"script": script}).encode() + b"\n"
     return Operation(entry, "update", body)
-
-
-_MISSING = object()
 
 
 def _source_json(entry: Entry) -> bytes:
@@ -173,11 +198,25 @@ def _check_routing_kept(entry: Entry) -> None:
         )
 
 
-def _stamp(entry: Entry, now: datetime.datetime, *, created: bool) -> None:
+def _stamp(
+    entry: Entry,
+    now: datetime.datetime,
+    created: bool,
+    stamped: list[tuple[Entry, Any, Any]],
+) -> None:
     stamps = entry.mapping.timestamps
     if stamps is None:
         return
     entity = entry.entity
-    if created and getattr(entity, stamps.created) is None:
+    before = (getattr(entity, stamps.created), getattr(entity, stamps.updated))
+    stamped.append((entry, *before))
+    if created and before[0] is None:
         setattr(entity, stamps.created, now)
     setattr(entity, stamps.updated, now)
+
+
+def _restore_stamps(entry: Entry, created: Any, updated: Any) -> None:
+    stamps = entry.mapping.timestamps
+    if stamps is not None:
+        setattr(entry.entity, stamps.created, created)
+        setattr(entry.entity, stamps.updated, updated)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import datetime
 import enum
 import typing
@@ -52,8 +51,8 @@ class UnitOfWork:
     """Tracks loaded and added entities and writes every change in one `commit()`.
 
     Use one per task, inside `async with`; leaving the block without `commit()`
-    discards pending work. Using it from a second task while the task that entered it
-    is still running fails; once that task has finished, the next task takes it over.
+    discards pending work. Two tasks using it at the same time (`asyncio.gather` over
+    one unit) fail clearly; handing it from one task to the next works.
     Declare repositories as annotated attributes on a subclass
     (`users: Repository[User]`) or ask for them with `repository(User)`.
     """
@@ -87,7 +86,6 @@ class UnitOfWork:
             rejected_backoff=rejected_backoff,
         )
         self._phase = Phase.IDLE
-        self._task: asyncio.Task[Any] | None = None
         self._repositories: dict[type[BaseModel], Repository[Any]] = {}
         for name, (repository_class, entity) in _declared_repositories(type(self)).items():
             repository = repository_class(self._session, entity)
@@ -99,11 +97,9 @@ class UnitOfWork:
     async def __aenter__(self) -> Self:
         if self._phase is not Phase.IDLE:
             raise UnitOfWorkStateError(
-                f"{type(self).__name__} is already in use{self._owner()}; create one unit "
-                f"of work per task"
+                f"{type(self).__name__} is already in use; create one unit of work per task"
             )
         self._phase = Phase.ACTIVE
-        self._task = asyncio.current_task()
         return self
 
     async def __aexit__(
@@ -114,7 +110,6 @@ class UnitOfWork:
     ) -> None:
         self._session.identity.clear()
         self._phase = Phase.IDLE
-        self._task = None
 
     @property
     def client(self) -> AsyncElasticsearch:
@@ -168,21 +163,21 @@ class UnitOfWork:
             TransportFailedError: the connection failed; unconfirmed items stay pending.
             InvalidEntityError: an entity cannot be serialized; nothing was sent.
         """
-        self._check_usable()
-        operations = plan_operations(self._session.identity, _utcnow())
-        if not operations:
-            return CommitResult()
-        self._phase = Phase.COMMITTING
-        try:
-            outcome = await send(
-                self._session.client,
-                self._session.identity,
-                operations,
-                self._bulk,
-                self._bulk.refresh if refresh is None else refresh,
-            )
-        finally:
-            self._phase = Phase.ACTIVE
+        with self._session.operation():
+            operations = plan_operations(self._session.identity, _utcnow())
+            if not operations:
+                return CommitResult()
+            self._phase = Phase.COMMITTING
+            try:
+                outcome = await send(
+                    self._session.client,
+                    self._session.identity,
+                    operations,
+                    self._bulk,
+                    self._bulk.refresh if refresh is None else refresh,
+                )
+            finally:
+                self._phase = Phase.ACTIVE
         if outcome.failures:
             error = ConflictError if all(f.is_conflict for f in outcome.failures) else CommitError
             raise error(outcome.failures, written=outcome.written)
@@ -190,7 +185,7 @@ class UnitOfWork:
 
     async def rollback(self) -> None:
         """Discard every pending change and forget every tracked entity."""
-        self._check_usable()
+        self._session.guard()
         self._session.identity.clear()
 
     async def run(
@@ -222,19 +217,6 @@ class UnitOfWork:
             )
         if self._phase is Phase.COMMITTING:
             raise UnitOfWorkStateError(f"{type(self).__name__} is committing; await commit()")
-        current = asyncio.current_task()
-        if current is not self._task:
-            if self._task is None or self._task.done():
-                # handed over once its task finished (e.g. a pytest fixture that entered it)
-                self._task = current
-                return
-            raise UnitOfWorkStateError(
-                f"{type(self).__name__} is in use{self._owner()}; a unit of work belongs to "
-                f"the task that entered it: create one per task"
-            )
-
-    def _owner(self) -> str:
-        return f" by task {self._task.get_name()!r}" if self._task is not None else ""
 
 
 def _utcnow() -> datetime.datetime:

@@ -1,0 +1,496 @@
+"""Edges of the unit of work found in review: removed, partial, put, re-added and aliased
+entities, guards, streams, retries and relations across a commit."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from functools import cached_property
+from typing import Any
+
+import pytest
+from elasticsearch import AsyncElasticsearch
+from pydantic import BaseModel, ConfigDict, Field, computed_field
+
+from esorm.errors import (
+    ConflictError,
+    IndexMissingError,
+    InvalidEntityError,
+    NotFoundError,
+    UnitOfWorkStateError,
+)
+from esorm.indices import IndexManager
+from esorm.mapping import Registry, to_one
+from esorm.query import Pagination
+from esorm.repository import Repository
+from esorm.testing import record_requests
+from esorm.uow import UnitOfWork
+from tests.integration._blog import BlogUnitOfWork, Counter, Note, Post, Stamped, User
+
+pytestmark = pytest.mark.integration
+
+MakeUow = Callable[..., BlogUnitOfWork]
+
+
+async def seed(make_uow: MakeUow, *entities: BaseModel) -> None:
+    async with make_uow(refresh=True) as uow:
+        for entity in entities:
+            uow.add(entity)
+        await uow.commit()
+
+
+# -- entities that the shared blog registry does not have ---------------------------------------
+
+
+class Profile(BaseModel):
+    """A dict field and extras: things partial updates and dirty checks must handle."""
+
+    model_config = ConfigDict(extra="allow")
+
+    id: str
+    name: str = ""
+    attrs: dict[str, str] = Field(default_factory=dict)
+
+
+class Article(BaseModel):
+    id: str
+    title: str
+
+    @cached_property
+    def slug(self) -> str:
+        return self.title.lower().replace(" ", "-")
+
+
+class ReviewUnitOfWork(UnitOfWork):
+    profiles: Repository[Profile]
+    articles: Repository[Article]
+
+
+@pytest.fixture
+async def review_uow(
+    es_client: AsyncElasticsearch, index_prefix: str
+) -> Callable[..., ReviewUnitOfWork]:
+    registry = Registry().with_prefix(index_prefix + "r_")
+    registry.register(Profile, index="profiles")
+    registry.register(Article, index="articles")
+    await IndexManager(es_client, registry).create_all()
+
+    def make(**options: Any) -> ReviewUnitOfWork:
+        return ReviewUnitOfWork(es_client, registry, **options)
+
+    return make
+
+
+# -- a removed entity is gone for reads in its unit ---------------------------------------------
+
+
+async def test_find_after_remove_returns_none(make_uow: MakeUow) -> None:
+    await seed(make_uow, User(id="gone", first_name="G"))
+    async with make_uow() as uow:
+        user = await uow.users.get("gone")
+        uow.users.remove(user)
+        # Repository.get documents: "NotFoundError: ... (or it was removed in this unit of work)"
+        assert await uow.users.find("gone") is None
+        with pytest.raises(NotFoundError):
+            await uow.users.get("gone")
+
+
+async def test_get_many_after_remove_reports_missing(make_uow: MakeUow) -> None:
+    await seed(make_uow, User(id="gone", first_name="G"))
+    async with make_uow() as uow:
+        uow.users.remove(await uow.users.get("gone"))
+        found = await uow.users.get_many(["gone"])
+        assert found.entities == [] and found.missing == ["gone"]
+
+
+# -- put() then remove() forgets the put --------------------------------------------------------
+
+
+async def test_put_then_remove_does_not_delete_the_stored_document(
+    make_uow: MakeUow, es_client: AsyncElasticsearch, registry: Registry
+) -> None:
+    await seed(make_uow, User(id="keep", first_name="Stored"))
+    async with make_uow() as uow:
+        imported = uow.users.put(User(id="keep", first_name="Import"))
+        uow.users.remove(imported)  # changed my mind: drop the pending import
+        with record_requests(es_client) as log:
+            await uow.commit()
+        # like add()+remove(), put()+remove() is forgotten: nothing to guard a delete with
+        assert [line for r in log.to("_bulk") for line in r.ndjson()] == []
+    index = registry.mapping_for(User).index
+    assert (await es_client.exists(index=index, id="keep")).body is True
+
+
+# -- a full read completes a partially loaded entity --------------------------------------------
+
+
+async def test_full_get_after_partial_search_does_not_lose_data(
+    make_uow: MakeUow, es_client: AsyncElasticsearch, registry: Registry
+) -> None:
+    await seed(make_uow, User(id="p", first_name="Ann", region="us", tags=["keep"]))
+    async with make_uow() as uow:
+        await uow.users.search(source_includes=["first_name"])  # e.g. a name list
+        user = await uow.users.get("p")  # a full read, no source filtering asked
+        assert (user.region, user.tags) == ("us", ["keep"]), "get() returned default values"
+        user.tags.append("new")
+        await uow.commit()
+    stored = (await es_client.get(index=registry.mapping_for(User).index, id="p"))["_source"]
+    assert stored["tags"] == ["keep", "new"]
+
+
+# -- partial updates replace changed fields whole -----------------------------------------------
+
+
+async def test_partial_update_removes_dict_keys(
+    review_uow: Callable[..., ReviewUnitOfWork], es_client: AsyncElasticsearch
+) -> None:
+    async with review_uow(refresh=True) as uow:
+        uow.profiles.add(Profile(id="1", name="n", attrs={"a": "1", "b": "2"}))
+        await uow.commit()
+    async with review_uow(refresh=True) as uow:
+        profile = await uow.profiles.get("1", source_includes=["attrs"])
+        del profile.attrs["b"]
+        await uow.commit()
+    async with review_uow() as uow:
+        assert (await uow.profiles.get("1")).attrs == {"a": "1"}
+
+
+# -- partial updates carry changed extras -------------------------------------------------------
+
+
+async def test_partial_update_writes_changed_extras(
+    review_uow: Callable[..., ReviewUnitOfWork],
+) -> None:
+    async with review_uow(refresh=True) as uow:
+        uow.profiles.add(Profile(id="1", name="n", color="red"))
+        await uow.commit()
+    async with review_uow(refresh=True) as uow:
+        profile = await uow.profiles.get("1", source_includes=["name", "color"])
+        assert profile.__pydantic_extra__ == {"color": "red"}
+        profile.__pydantic_extra__["color"] = "blue"
+        result = await uow.commit()
+        assert result.updated == 1
+    async with review_uow() as uow:
+        stored = await uow.profiles.get("1")
+        assert stored.__pydantic_extra__ == {"color": "blue"}
+
+
+# -- cached properties are not fields -----------------------------------------------------------
+
+
+async def test_reading_a_cached_property_does_not_make_the_entity_dirty(
+    review_uow: Callable[..., ReviewUnitOfWork], es_client: AsyncElasticsearch
+) -> None:
+    async with review_uow(refresh=True) as uow:
+        uow.articles.add(Article(id="1", title="Hello World"))
+        await uow.commit()
+    async with review_uow() as uow:
+        article = await uow.articles.get("1")
+        assert article.slug == "hello-world"  # a read, not a change
+        with record_requests(es_client) as log:
+            result = await uow.commit()
+        assert len(log) == 0 and result.written == 0
+
+
+# -- put() and re-adds set created_at -----------------------------------------------------------
+
+
+async def test_put_of_a_new_document_sets_created_at(make_uow: MakeUow) -> None:
+    async with make_uow(refresh=True) as uow:
+        stamped = uow.repository(Stamped)
+        stamped.put(Stamped(id="imported", text="x"))
+        await uow.commit()
+    async with make_uow() as uow:
+        loaded = await uow.repository(Stamped).get("imported")
+        assert loaded.updated_at is not None
+        assert loaded.created_at is not None, "put() stamps updated_at but never created_at"
+
+
+async def test_readding_over_a_removed_document_sets_created_at(make_uow: MakeUow) -> None:
+    await seed(make_uow, Stamped(id="s", text="old"))
+    async with make_uow(refresh=True) as uow:
+        repo = uow.repository(Stamped)
+        repo.remove(await repo.get("s"))
+        replacement = repo.add(Stamped(id="s", text="new"))
+        await uow.commit()
+        assert replacement.created_at is not None
+
+
+# -- pages without total counting say their total is a lower bound ------------------------------
+
+
+async def test_page_without_total_counting_does_not_claim_an_exact_total(
+    make_uow: MakeUow,
+) -> None:
+    await seed(make_uow, *(Counter(id=str(i), value=i) for i in range(25)))
+    async with make_uow() as uow:
+        page = await uow.counters.page(Pagination(page=1, page_size=10), track_total_hits=False)
+        # 25 documents match, none counted: the total is only a lower bound
+        assert not (page.total == 10 and page.total_is_exact)
+
+
+# -- a stream frees its point in time when it ends ----------------------------------------------
+
+
+async def test_point_in_time_closed_when_a_plain_stream_ends(
+    make_uow: MakeUow, es_client: AsyncElasticsearch
+) -> None:
+    await seed(make_uow, *(Counter(id=str(i), value=i) for i in range(15)))
+    async with make_uow() as uow:
+        stream = uow.counters.iterate(page_size=10)
+        with record_requests(es_client) as log:
+            seen = [counter.value async for counter in stream]
+        assert len(seen) == 15
+        assert [r.method for r in log.requests if r.endpoint == "_pit"] == ["POST", "DELETE"]
+        assert stream.pit_id is None
+
+
+# -- handing the unit to another task (asyncio.wait_for) works ----------------------------------
+
+
+async def test_wait_for_in_the_owning_task_is_allowed(make_uow: MakeUow) -> None:
+    await seed(make_uow, User(id="1", first_name="A"))
+    async with make_uow() as uow:
+        # same use case, same task; wait_for only adds a timeout
+        user = await asyncio.wait_for(uow.users.get("1"), timeout=5)
+        user.first_name = "B"
+        await asyncio.wait_for(uow.commit(), timeout=5)
+
+
+# -- streams and aggregations respect the unit's block ------------------------------------------
+
+
+async def test_stream_refuses_to_track_into_a_closed_unit_of_work(make_uow: MakeUow) -> None:
+    await seed(make_uow, *(Counter(id=str(i), value=i) for i in range(3)))
+    uow = make_uow()
+    async with uow:
+        stream = uow.counters.iterate(track=True)
+    with pytest.raises(UnitOfWorkStateError):
+        async for _ in stream:
+            pass
+    assert len(uow.session.identity) == 0
+
+
+async def test_aggregate_outside_the_block_is_refused(make_uow: MakeUow) -> None:
+    uow = make_uow()
+    with pytest.raises(UnitOfWorkStateError):
+        await uow.counters.aggregate({"n": {"value_count": {"field": "value"}}})
+
+
+# -- an alias keeps one instance per document ---------------------------------------------------
+
+
+async def test_alias_backed_index_keeps_one_instance_per_document(
+    es_client: AsyncElasticsearch, index_prefix: str
+) -> None:
+    registry = Registry().with_prefix(index_prefix)
+    mapping = registry.register(User, index="aliased")
+    body = mapping.index_body()
+    await es_client.indices.create(
+        index=mapping.index + "-v1",
+        mappings=body["mappings"],
+        aliases={mapping.index: {"is_write_index": True}},
+    )
+    async with UnitOfWork(es_client, registry, refresh=True) as uow:
+        users = uow.repository(User)
+        added = users.add(User(id="a", first_name="A"))
+        await uow.commit()
+        (hit,) = (await users.search()).items
+        assert hit is added, "the same document is tracked twice, as two instances"
+
+
+# -- a refused commit leaves timestamps as they were --------------------------------------------
+
+
+async def test_refused_commit_leaves_entities_unstamped(make_uow: MakeUow) -> None:
+    async with make_uow() as uow:
+        first = uow.repository(Stamped).add(Stamped(id="a", text="x"))
+        bad = uow.repository(Stamped).add(Stamped(id="b", text="y"))
+        bad.text = 123  # type: ignore[assignment]
+        with pytest.raises(Exception, match="cannot be stored"):
+            await uow.commit()
+        # nothing was sent, so no entity carries timestamps of a write that never happened
+        assert first.created_at is None and first.updated_at is None
+
+
+# -- a new entity is routed as it is at commit --------------------------------------------------
+
+
+async def test_new_entity_is_created_with_the_routing_of_its_committed_state(
+    make_uow: MakeUow, es_client: AsyncElasticsearch
+) -> None:
+    async with make_uow() as uow:
+        post = uow.posts.add(Post(id="p", author_id="a", title="t", region="eu"))
+        post.region = "us"  # still unsent: the document will say region "us"
+        with record_requests(es_client) as log:
+            try:
+                await uow.commit()
+            except InvalidEntityError:
+                return  # refusing (as for a loaded entity) would be fine too
+    action, source = log.to("_bulk")[0].ndjson()
+    assert source["region"] == "us"
+    # routed as the document says ("us"), so reads routed by region find it
+    assert action["create"]["routing"] == "us"
+
+
+# -- re-adding a removed document with other routing is refused ---------------------------------
+
+
+async def test_readding_with_a_new_routing_does_not_leave_the_old_document(
+    make_uow: MakeUow, es_client: AsyncElasticsearch
+) -> None:
+    await seed(make_uow, Post(id="p", author_id="a", title="old", region="eu"))
+    async with make_uow() as uow:
+        uow.posts.remove(await uow.posts.get("p", routing="eu"))
+        with record_requests(es_client) as log:
+            try:
+                uow.posts.add(Post(id="p", author_id="a", title="new", region="us"))
+                await uow.commit()
+            except InvalidEntityError:
+                return  # refusing before sending would be fine
+    lines = [line for r in log.to("_bulk") for line in r.ndjson()]
+    actions = [
+        next(iter(line.items())) for line in lines if set(line) <= {"index", "delete", "create"}
+    ]
+    # had it been sent, it would have to delete the "eu" copy: an `index` routed "us" and
+    # guarded by the "eu" document's seq_no can never succeed on a multi-shard index
+    assert ("delete", {**actions[0][1], "routing": "eu"}) in actions or all(
+        body.get("routing") == "eu" for _, body in actions
+    ), actions
+
+
+# -- partial updates check the id and refresh computed fields -----------------------------------
+
+
+async def test_partial_update_refuses_an_id_change(
+    make_uow: MakeUow, es_client: AsyncElasticsearch, registry: Registry
+) -> None:
+    await seed(make_uow, User(id="fixed", first_name="F"))
+    async with make_uow() as uow:
+        user = await uow.users.get("fixed", source_includes=["first_name", "id"])
+        user.id = "moved"
+        with record_requests(es_client) as log, pytest.raises(InvalidEntityError):
+            await uow.commit()  # refused like a full write: a document's id cannot change
+        assert len(log) == 0
+    stored = (await es_client.get(index=registry.mapping_for(User).index, id="fixed"))["_source"]
+    assert stored["id"] == "fixed"
+
+
+class Person(BaseModel):
+    id: str
+    first: str = ""
+    last: str = ""
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def full_name(self) -> str:
+        return f"{self.first} {self.last}"
+
+
+async def test_partial_update_refreshes_computed_fields(
+    es_client: AsyncElasticsearch, index_prefix: str
+) -> None:
+    registry = Registry().with_prefix(index_prefix + "c_")
+    mapping = registry.register(Person, index="people")
+    await IndexManager(es_client, registry).create_all()
+    async with UnitOfWork(es_client, registry, refresh=True) as uow:
+        uow.add(Person(id="1", first="Ann", last="Lee"))
+        await uow.commit()
+    async with UnitOfWork(es_client, registry, refresh=True) as uow:
+        person = await uow.repository(Person).get("1", source_includes=["first", "last"])
+        person.first = "Bea"
+        await uow.commit()
+    stored = (await es_client.get(index=mapping.index, id="1"))["_source"]
+    assert stored["full_name"] == "Bea Lee", stored  # computed from the changed field
+
+
+# -- a missing index is named, also for searches ------------------------------------------------
+
+
+async def test_search_on_a_missing_index_raises_index_missing(
+    es_client: AsyncElasticsearch, index_prefix: str
+) -> None:
+    registry = Registry().with_prefix(index_prefix + "m_")
+    registry.register(Counter, index="never_created")
+    async with UnitOfWork(es_client, registry) as uow:
+        with pytest.raises(IndexMissingError):  # as get() does
+            await uow.repository(Counter).search()
+
+
+# -- loaded relations stay the tracked instances after a commit ---------------------------------
+
+
+async def test_commit_keeps_loaded_relations_pointing_at_tracked_entities(
+    es_client: AsyncElasticsearch, index_prefix: str
+) -> None:
+    from tests.integration.test_relations import Post as RPost
+    from tests.integration.test_relations import User as RUser
+
+    registry = Registry().with_prefix(index_prefix + "rel_")
+    registry.register(RUser)
+    registry.register(RPost, relations={"author": to_one(RUser, key="author_id")})
+    await IndexManager(es_client, registry).create_all()
+    async with UnitOfWork(es_client, registry, refresh=True) as uow:
+        uow.add(RUser(id="u", first_name="Ann"))
+        uow.add(RPost(id="p", author_id="u", title="t"))
+        await uow.commit()
+    async with UnitOfWork(es_client, registry) as uow:
+        post = await uow.repository(RPost).get("p", load=["author"])
+        author = await uow.repository(RUser).get("u")
+        assert post.author.get() is author
+        post.title = "edited"
+        await uow.commit()  # writes the post; its snapshot never copies the related graph
+        assert post.author.get() is author, "post.author now holds a detached copy"
+        related = post.author.get()
+        assert related is not None
+        related.first_name = "Bea"  # a change through the relation
+        result = await uow.commit()
+        assert result.updated == 1  # is written like any other
+
+
+# -- retry never repeats writes that went through -----------------------------------------------
+
+
+async def test_retry_does_not_repeat_writes_that_succeeded(
+    make_uow: MakeUow, es_client: AsyncElasticsearch, registry: Registry
+) -> None:
+    await seed(make_uow, Counter(id="c", value=0))
+    attempts = 0
+
+    async def increment_and_log(uow: BlogUnitOfWork) -> None:
+        nonlocal attempts
+        attempts += 1
+        counter = await uow.counters.get("c")
+        if attempts == 1:  # a concurrent writer gets there first, once
+            async with make_uow() as other:
+                (await other.counters.get("c")).value += 100
+                await other.commit()
+        counter.value += 1
+        uow.add(Note(text=f"incremented (attempt {attempts})"))  # an audit record
+
+    with pytest.raises(ConflictError) as caught:
+        await make_uow(refresh=True).run(increment_and_log, attempts=3)
+    # the note was written before the counter's conflict: running the use case again would
+    # write a second one, so the conflict is raised at once, saying one write went through
+    assert attempts == 1
+    assert caught.value.written == 1
+    index = registry.mapping_for(Note).index
+    await es_client.indices.refresh(index=index)
+    assert (await es_client.count(index=index))["count"] == 1
+
+
+# -- put() of a tracked instance is last-write-wins ---------------------------------------------
+
+
+async def test_put_of_a_tracked_instance_overwrites_unguarded(make_uow: MakeUow) -> None:
+    await seed(make_uow, User(id="1", first_name="A"))
+    async with make_uow() as uow:
+        user = await uow.users.get("1")
+        async with make_uow() as other:  # someone else writes meanwhile
+            (await other.users.get("1")).first_name = "Other"
+            await other.commit()
+        user.first_name = "Mine"
+        uow.users.put(user)  # "written whether or not its document exists (last write wins)"
+        await uow.commit()  # ConflictError: still a guarded `index`
+    async with make_uow() as uow:
+        assert (await uow.users.get("1")).first_name == "Mine"
