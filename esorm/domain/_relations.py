@@ -87,8 +87,9 @@ class Related(Generic[T]):
     def __deepcopy__(self, memo: dict[int, Any]) -> Related[T]:
         if self._value is _UNSET:
             return self  # immutable, so a shared default stays shared
-        clone = copy.copy(self)
-        object.__setattr__(clone, "_value", copy.deepcopy(self._value, memo))
+        clone = object.__new__(type(self))
+        memo[id(self)] = clone  # cycles through the related graph come back to this clone
+        clone._value = copy.deepcopy(self._value, memo)
         return clone
 
     @reprlib.recursive_repr()

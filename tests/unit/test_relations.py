@@ -148,6 +148,15 @@ def test_a_list_keeps_its_other_items_when_one_repeats_an_entity_being_dumped() 
     assert dumped["writer"]["articles"][0]["writer"] is None  # the writer repeats there
 
 
+def test_a_deep_copy_leaves_the_original_relation_untouched() -> None:
+    writer = Member(id="w", name="Ann")
+    article = Article(id="a", writer_id="w", title="t")
+    article.__dict__["writer"] = One(writer)
+    clone = copy.deepcopy(article)
+    assert article.writer.get() is writer
+    assert clone.writer.get() is not writer and clone.writer.get() == writer
+
+
 def test_json_schema_shows_the_related_type_or_null() -> None:
     schema = Article.model_json_schema(mode="serialization")
     article = schema["$defs"]["Article"]  # recursive models are referenced from $defs
