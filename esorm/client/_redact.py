@@ -4,10 +4,24 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from urllib.parse import urlsplit, urlunsplit
 
-_USERINFO = re.compile(r"^(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)?(?P<userinfo>[^/?#@\s]*)@")
+# Without a scheme: everything up to the last "@" of the first word is credentials.
+_USERINFO = re.compile(r"^[^\s]*@")
 _MASK = "***"
+
+
+def split_userinfo(url: str) -> tuple[str | None, str]:
+    """``url`` as (userinfo or None, the URL without it).
+
+    The userinfo is everything between ``://`` and the last ``@``: a password may hold
+    ``/``, ``?``, ``#`` or ``@``, which URL parsers read as the start of a path, a query,
+    a fragment or the host, leaving the secret in the host or the path.
+    """
+    scheme, sep, rest = url.partition("://")
+    if not sep or "@" not in rest:
+        return None, url
+    userinfo, _, host = rest.rpartition("@")
+    return userinfo, f"{scheme}://{host}"
 
 
 def redact_url(url: str) -> str:
@@ -15,14 +29,13 @@ def redact_url(url: str) -> str:
 
     Safe for any string: text that does not parse as a URL is still scrubbed.
     """
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return _USERINFO.sub(lambda m: f"{m.group('scheme') or ''}{_MASK}@", url, count=1)
-    if "@" not in parts.netloc:
-        return _USERINFO.sub(lambda m: f"{m.group('scheme') or ''}{_MASK}@", url, count=1)
-    host = parts.netloc.rpartition("@")[2]
-    return urlunsplit(parts._replace(netloc=f"{_MASK}@{host}"))
+    userinfo, clean = split_userinfo(url)
+    if userinfo is not None:
+        scheme, _, host = clean.partition("://")
+        return f"{scheme}://{_MASK}@{host}"
+    if "://" in url:
+        return url
+    return _USERINFO.sub(f"{_MASK}@", url, count=1)
 
 
 def scrub(text: str, secrets: Iterable[str]) -> str:

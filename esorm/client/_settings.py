@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import unquote, urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit
 
 from pydantic import (
     BaseModel,
@@ -16,7 +16,7 @@ from pydantic import (
     model_validator,
 )
 
-from esorm.client._redact import redact_url
+from esorm.client._redact import redact_url, split_userinfo
 from esorm.errors import ConfigurationError
 
 DEFAULT_HOST = "http://127.0.0.1:9200"
@@ -231,8 +231,9 @@ class ConnectionSettings(BaseModel):
 
 def _split_userinfo(url: str) -> tuple[str, tuple[str, str] | None]:
     """Split ``scheme://user:pw@host`` into a clean URL and the credentials."""
+    userinfo, clean = split_userinfo(url)
     try:
-        parts = urlsplit(url)
+        parts = urlsplit(clean)
         port = parts.port
     except ValueError:
         raise ConfigurationError(f"invalid host URL {redact_url(url)!r}") from None
@@ -241,11 +242,9 @@ def _split_userinfo(url: str) -> tuple[str, tuple[str, str] | None]:
             f"invalid host URL {redact_url(url)!r}: expected http(s)://host[:port]"
         )
     del port
-    if "@" not in parts.netloc:
+    if userinfo is None:
         return url, None
-    userinfo, _, hostport = parts.netloc.rpartition("@")
     user, _, password = userinfo.partition(":")
-    clean = urlunsplit(parts._replace(netloc=hostport))
     return clean, (unquote(user), unquote(password))
 
 

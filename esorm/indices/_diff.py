@@ -7,11 +7,47 @@ from dataclasses import dataclass, field
 from typing import Any
 
 _CONTAINERS = frozenset({"object", "nested"})
+# Parameters `put_mapping` may change on an existing field (or that the server fills in
+# itself); every other parameter is fixed when the field is created.
+_UPDATABLE = frozenset(
+    {
+        "type",
+        "fields",
+        "properties",
+        "dynamic",
+        "ignore_above",
+        "ignore_malformed",
+        "meta",
+        "search_analyzer",
+        "search_quote_analyzer",
+        "copy_to",
+        "eager_global_ordinals",
+        "fielddata",
+        "index_options",
+    }
+)
+# The values a missing parameter stands for: the server may leave out a parameter set to it.
+_DEFAULTS: dict[str, Any] = {
+    "index": True,
+    "doc_values": True,
+    "store": False,
+    "analyzer": "standard",
+    "format": "strict_date_optional_time||epoch_millis",
+    "element_type": "float",
+    "similarity": "cosine",
+    "enabled": True,
+    "include_in_parent": False,
+    "include_in_root": False,
+}
 
 
 @dataclass(frozen=True, slots=True)
 class FieldConflict:
-    """A field whose type cannot change in place: `path` is dotted, subfields included."""
+    """A field whose type cannot change in place: `path` is dotted, subfields included.
+
+    A changed parameter that cannot change in place either (`dims`, `scaling_factor`,
+    `analyzer`, `format`...) shows in both types: `dense_vector (dims: 3)`.
+    """
 
     path: str
     old_type: str
@@ -40,8 +76,9 @@ def diff_mappings(existing: Mapping[str, Any], wanted: Mapping[str, Any]) -> Map
     """Compare two `mappings` bodies (each with a `properties` key, or empty).
 
     Fields only in `existing` are kept as they are (Elasticsearch cannot drop them);
-    fields only in `wanted` become additions; fields in both must have the same type,
-    recursively through object and nested properties and through multi-fields.
+    fields only in `wanted` become additions; fields in both must have the same type and
+    the same parameters that cannot be updated, recursively through object and nested
+    properties and through multi-fields. `dynamic_templates` are not compared.
     """
     added: list[str] = []
     conflicts: list[FieldConflict] = []
@@ -75,6 +112,13 @@ def _diff(
         if old != new:
             conflicts.append(FieldConflict(path, old, new))
             continue
+        changed = _fixed_change(have, want)
+        if changed is not None:
+            key, was, wants = changed
+            conflicts.append(
+                FieldConflict(path, f"{old} ({key}: {was})", f"{new} ({key}: {wants})")
+            )
+            continue
         # containers merge their properties; leaves merge their multi-fields ("fields")
         key = "properties" if old in _CONTAINERS else "fields"
         inner = _diff(have.get(key) or {}, want.get(key) or {}, path + ".", added, conflicts)
@@ -84,6 +128,27 @@ def _diff(
             update[key] = inner if key == "properties" else {**_copy(have.get(key) or {}), **inner}
             out[name] = update
     return out
+
+
+def _fixed_change(have: Mapping[str, Any], want: Mapping[str, Any]) -> tuple[str, str, str] | None:
+    """The first parameter that differs and cannot be updated: (name, old, new), or None."""
+    for key in dict.fromkeys([*want, *have]):
+        if key in _UPDATABLE:
+            continue
+        if _value(have, key) != _value(want, key):
+            return key, _shown(have, key), _shown(want, key)
+    return None
+
+
+def _value(mapping: Mapping[str, Any], key: str) -> Any:
+    value = mapping.get(key)
+    if isinstance(value, str) and value in ("true", "false"):
+        value = value == "true"  # some servers answer booleans as strings
+    return None if value == _DEFAULTS.get(key) else value
+
+
+def _shown(mapping: Mapping[str, Any], key: str) -> str:
+    return str(mapping[key]) if key in mapping else "default"
 
 
 def _copy(value: Any) -> Any:

@@ -2,7 +2,7 @@
 
 from esorm.mapping._descriptions import collect_descriptions
 from esorm.mapping._entity import MAX_ID_BYTES, EntityMapping, Timestamps
-from esorm.mapping._fields import build_properties
+from esorm.mapping._fields import build_mapping, build_properties
 from esorm.mapping._registry import Registry
 from esorm.mapping._relations import (
     ByQuery,
@@ -25,6 +25,7 @@ __all__ = [
     "Timestamps",
     "ToMany",
     "ToOne",
+    "build_mapping",
     "build_properties",
     "by_query",
     "collect_descriptions",

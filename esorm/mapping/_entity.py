@@ -5,12 +5,15 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar, get_args
+from functools import cached_property
+from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import BaseModel
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from esorm.domain import new_id
 from esorm.errors import InvalidEntityError
+from esorm.mapping._annotations import type_name
+from esorm.mapping._computed import drop_computed
 from esorm.mapping._relations import Relation
 
 E = TypeVar("E", bound=BaseModel)
@@ -44,6 +47,9 @@ class EntityMapping(Generic[E]):
         relations: how each relation field loads, by field name.
         default_load: relation paths loaded when a read names none.
         relation_depth: how many relation hops default loads follow from a result.
+        dynamic_templates: the mapping's root `dynamic_templates` (values of dict fields).
+        computed: where stored documents hold computed fields that reading must drop
+            (models refusing or keeping extras); empty when there is nothing to drop.
     """
 
     entity: type[E]
@@ -68,6 +74,8 @@ class EntityMapping(Generic[E]):
     relations: Mapping[str, Relation[Any]] = field(default_factory=dict, repr=False)
     default_load: tuple[str, ...] = ()
     relation_depth: int = 1
+    dynamic_templates: tuple[Mapping[str, Any], ...] = field(default=(), repr=False)
+    computed: Mapping[str, Any] = field(default_factory=dict, repr=False)
 
     @property
     def max_result_window(self) -> int:
@@ -103,15 +111,44 @@ class EntityMapping(Generic[E]):
         return check_document_id(str(value), self.name)
 
     def assign_new_id(self, entity: E) -> str:
-        """Give an entity without an id a fresh time-ordered one, on its id field if it has one."""
+        """Give an entity without an id a fresh time-ordered one, on its id field if it has one.
+
+        The id field gets a value of its own type (`UUID` for `UUID7 | None`); a field that
+        cannot hold a generated id (an `int`) raises `InvalidEntityError`.
+        """
         doc_id = new_id()
         if self.id_field is not None and self.id_function is None:
-            annotation = self.entity.model_fields[self.id_field].annotation
-            wants_uuid = annotation is uuid.UUID or uuid.UUID in get_args(annotation)
-            object.__setattr__(entity, self.id_field, uuid.UUID(doc_id) if wants_uuid else doc_id)
+            value = self._id_value(doc_id)
+            object.__setattr__(entity, self.id_field, value)
             # pydantic tracks explicitly set fields; keep the id in dumps that exclude unset ones
             entity.__pydantic_fields_set__.add(self.id_field)
+            doc_id = check_document_id(str(value), self.name)
         return doc_id
+
+    def _id_value(self, doc_id: str) -> Any:
+        # a UUIDv7 first; a field asking for another UUID version gets a random UUIDv4
+        assert self.id_field is not None
+        problem = ""
+        for candidate in (doc_id, str(uuid.uuid4())):
+            try:
+                return self._id_adapter.validate_python(candidate, strict=False)
+            except ValidationError as exc:
+                problem = exc.errors(include_url=False)[0]["msg"]
+        info = self.entity.model_fields[self.id_field]
+        raise InvalidEntityError(
+            f"{self.name}.{self.id_field}: no id was given, and a generated id (a UUID) is not "
+            f"a valid {type_name(info.annotation)} ({problem}); give every {self.name} its id, "
+            f"or type the field `str | None` or `UUID | None`"
+        )
+
+    @cached_property
+    def _id_adapter(self) -> TypeAdapter[Any]:
+        assert self.id_field is not None
+        info = self.entity.model_fields[self.id_field]
+        annotation: Any = info.annotation
+        if info.metadata:
+            annotation = Annotated[(annotation, *info.metadata)]  # constraints from Field(...)
+        return TypeAdapter(annotation)
 
     def routing_of(self, entity: E) -> str | None:
         """The routing value for this entity's document, or None for default routing."""
@@ -132,18 +169,30 @@ class EntityMapping(Generic[E]):
         return self.id_field is not None and self.id_function is None
 
     def from_source(self, source: Mapping[str, Any], doc_id: str | None = None) -> E:
-        """Build an entity from a `_source`, filling the id field from `_id` when it is absent."""
+        """Build an entity from a `_source`, filling the id field from `_id` when it is absent.
+
+        Validated in lax mode, so strict models read the JSON values they wrote (an ISO
+        string for a datetime); computed fields are dropped first where extras are refused.
+        """
+        if self.computed:
+            source = self.drop_computed(source)
         if doc_id is not None and self.id_field is not None and self.fills_id:
             stored = self.stored_names[self.id_field]
             if stored not in source:
                 source = {**source, stored: doc_id}
-        return self.entity.model_validate(source)
+        return self.entity.model_validate(source, strict=False)
+
+    def drop_computed(self, source: Mapping[str, Any]) -> dict[str, Any]:
+        """`source` without the computed fields that validating it would refuse (`computed`)."""
+        return drop_computed(source, self.computed)
 
     def index_body(self) -> dict[str, Any]:
         """Settings and mappings for creating this entity's index."""
         mappings: dict[str, Any] = {"properties": dict(self.properties)}
         if self.dynamic is not None:
             mappings["dynamic"] = self.dynamic
+        if self.dynamic_templates:
+            mappings["dynamic_templates"] = [dict(t) for t in self.dynamic_templates]
         if self.routing is not None:
             # the server then refuses unrouted writes and reads instead of missing the shard
             mappings["_routing"] = {"required": True}

@@ -15,12 +15,16 @@ from esorm.domain._markers import Binary, DenseVector, FieldMarker, Nested
 from esorm.errors import MappingError
 from esorm.mapping._aliases import check_readable, stored_name
 from esorm.mapping._annotations import MAPPINGS, SEQUENCES, markers_in, type_name, unwrap
+from esorm.mapping._dotted import check_metadata_names, expand_dotted
+from esorm.mapping._dynamic import VALUES, split_templates
 from esorm.mapping._markers import META_TYPES, WHOLE_VALUE, check_marker, marker_mapping
 from esorm.mapping._relations import lazy_type
 from esorm.mapping._scalars import literal_class, scalar_mapping, unsupported_hint
 
 _DICT_KEYS = (str, int, Enum, UUID)  # keys pydantic dumps as JSON strings and reads back
 _META_MAX = 50  # Elasticsearch's limit on a field `meta` value
+# Numeric types a union may widen to the last of (every value of the others fits).
+_WIDENING = (("byte", "short", "integer", "long"), ("half_float", "float", "double"))
 _SUPPORTED = (
     "str, int, float, bool, Decimal, datetime, date, time, Enum, Literal, UUID, Path, "
     "IP addresses, URLs, pydantic models, and lists, sets, tuples and dicts of them"
@@ -38,7 +42,16 @@ def build_properties(
     Raises:
         MappingError: a field's type has no Elasticsearch mapping; names entity and field.
     """
-    return _model_properties(entity, overrides, entity.__name__, (entity,))
+    return build_mapping(entity, overrides)[0]
+
+
+def build_mapping(
+    entity: type[BaseModel], overrides: Mapping[str, Mapping[str, Any]]
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The `properties` and the root `dynamic_templates` (for dict values) of `entity`."""
+    props = _model_properties(entity, overrides, entity.__name__, (entity,))
+    check_metadata_names(props, entity.__name__)
+    return split_templates(props)
 
 
 def _model_properties(
@@ -50,9 +63,14 @@ def _model_properties(
     _check_complete(model, where)
     props: dict[str, Any] = {}
     for name, info in model.model_fields.items():
+        here = f"{where}.{name}"
+        if info.exclude is True and info.is_required():
+            raise MappingError(
+                f"{here}: is required but excluded (exclude=True), so it is never stored and "
+                f"no stored document could be read back; give it a default, or store it"
+            )
         if info.exclude is True or lazy_type(info.annotation) is not None:
             continue  # never dumped (or a relation value), so never stored
-        here = f"{where}.{name}"
         check_readable(model, name, info, here)
         key = _unique(stored_name(name, info), props, here)
         if name in overrides:
@@ -65,7 +83,7 @@ def _model_properties(
         key = _unique(computed.alias or name, props, here)
         mapping = _map(computed.return_type, (), here, stack)
         props[key] = _with_description(mapping, computed.description)
-    return props
+    return expand_dotted(props, where)
 
 
 def _map(
@@ -84,6 +102,11 @@ def _map(
         return _merge([_map(a, markers, where, stack) for a in members], tp, where)
     if origin is Literal:
         classes = [literal_class(v) for v in get_args(tp) if v is not None]
+        if not classes:
+            raise MappingError(
+                f"{where}: {type_name(tp)} holds no value but None, so there is nothing to "
+                f"store; drop the field or give it a type"
+            )
         for cls in classes:
             if cls is None:
                 raise _unsupported(where, tp, "Literal values must be str, int, bool or Enum")
@@ -172,6 +195,7 @@ def _dynamic_object(
             f"{where}: {marker!r} cannot map a dict; a dict is a dynamic object, "
             f"use Mapped({{...}}) (e.g. {{'type': 'flattened'}}) to choose another mapping"
         )
+    mapping: dict[str, Any] = {"type": "object", "dynamic": True}
     args = get_args(tp)
     if args:
         key, value = args
@@ -179,9 +203,10 @@ def _dynamic_object(
         key_ok = isinstance(key_type, type) and issubclass(key_type, _DICT_KEYS)
         if not (key_ok or get_origin(key_type) is Literal):
             raise _unsupported(where, tp, "dict keys must be str, int, Enum, UUID or Literal")
-        if value is not Any and value is not object:
-            _map(value, (), f"{where}[]", stack)  # refuse values that cannot be stored
-    return {"type": "object", "dynamic": True}
+        if unwrap(value, (), where)[0] not in (Any, object):
+            # becomes a dynamic template for the values (see split_templates)
+            mapping[VALUES] = _map(value, (), f"{where}[]", stack)
+    return mapping
 
 
 def _merge(mappings: Sequence[dict[str, Any]], tp: Any, where: str) -> dict[str, Any]:
@@ -189,6 +214,9 @@ def _merge(mappings: Sequence[dict[str, Any]], tp: Any, where: str) -> dict[str,
     first = mappings[0]
     if all(m == first for m in mappings):
         return first
+    widened = _widen(mappings)
+    if widened is not None:
+        return widened
     shells = [{k: v for k, v in m.items() if k != "properties"} for m in mappings]
     if all("properties" in m for m in mappings) and all(s == shells[0] for s in shells):
         merged: dict[str, Any] = {}
@@ -206,6 +234,19 @@ def _merge(mappings: Sequence[dict[str, Any]], tp: Any, where: str) -> dict[str,
         f"{where}: {type_name(tp)} maps to different Elasticsearch types ({kinds}); use one type, "
         f"or annotate the field with a marker such as Double() or Mapped({{...}})"
     )
+
+
+def _widen(mappings: Sequence[dict[str, Any]]) -> dict[str, Any] | None:
+    """One numeric mapping for members of one numeric family (IntEnum | int: `long`)."""
+    shells = [{k: v for k, v in m.items() if k != "type"} for m in mappings]
+    if any(s != shells[0] for s in shells):
+        return None
+    kinds = {m.get("type") for m in mappings}
+    for family in _WIDENING:
+        if kinds <= set(family):
+            widest = max(kinds, key=family.index)
+            return {**mappings[0], "type": widest}
+    return None
 
 
 def _check_vector(tp: Any, where: str) -> None:

@@ -12,6 +12,7 @@ import typing
 import uuid
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
+import pydantic
 from pydantic import BaseModel
 
 IMMUTABLE_VALUES: frozenset[type] = frozenset(
@@ -42,6 +43,13 @@ _SCALARS: tuple[type, ...] = (
     ipaddress.IPv6Network,
     ipaddress.IPv4Interface,
     ipaddress.IPv6Interface,
+    # pydantic's constrained datetimes: marker classes whose values are datetimes and dates
+    pydantic.AwareDatetime,
+    pydantic.NaiveDatetime,
+    pydantic.PastDatetime,
+    pydantic.FutureDatetime,
+    pydantic.PastDate,
+    pydantic.FutureDate,
 )
 
 

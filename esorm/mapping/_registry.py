@@ -10,9 +10,10 @@ from pydantic import BaseModel
 
 from esorm.errors import MappingError, NotRegisteredError
 from esorm.mapping._aliases import stored_name
+from esorm.mapping._computed import computed_plan
 from esorm.mapping._descriptions import collect_descriptions
 from esorm.mapping._entity import EntityMapping, IdFunction, RoutingFunction, Timestamps
-from esorm.mapping._fields import build_properties
+from esorm.mapping._fields import build_mapping
 from esorm.mapping._mutability import mutable_fields
 from esorm.mapping._names import check_index_name, default_index_name
 from esorm.mapping._relations import (
@@ -238,7 +239,7 @@ class Registry:
                         f"(datetime | None = None) on the entity"
                     )
 
-        properties = build_properties(entity, overrides)
+        properties, templates = build_mapping(entity, overrides)
         stored_names = {
             field_name: stored_name(field_name, info) for field_name, info in model_fields.items()
         }
@@ -254,6 +255,8 @@ class Registry:
             timestamps=stamps,
             dynamic=dynamic,
             properties=properties,
+            dynamic_templates=tuple(templates),
+            computed=computed_plan(entity),
             stored_names=stored_names,
             descriptions=collect_descriptions(entity),
             mutable=mutable_fields(entity),

@@ -46,6 +46,18 @@ _KEYWORD_CLASSES: tuple[Any, ...] = (
     networks.EmailStr,
     networks.NameEmail,
 )
+# pydantic's constrained datetimes are marker classes, not datetime subclasses; they dump
+# like datetime and date.
+_DATE_CLASSES: tuple[Any, ...] = (
+    dt.datetime,
+    dt.date,
+    pydantic.AwareDatetime,
+    pydantic.NaiveDatetime,
+    pydantic.PastDatetime,
+    pydantic.FutureDatetime,
+    pydantic.PastDate,
+    pydantic.FutureDate,
+)
 _IP_CLASSES: tuple[Any, ...] = (
     ipaddress.IPv4Address,
     ipaddress.IPv6Address,
@@ -70,7 +82,7 @@ def scalar_mapping(tp: type) -> dict[str, Any] | None:
         return {"type": "long"}
     if issubclass(tp, float):
         return {"type": "double"}
-    if issubclass(tp, dt.datetime | dt.date):
+    if issubclass(tp, _DATE_CLASSES):
         return {"type": "date", "format": DATE_FORMAT}
     if issubclass(tp, _IP_CLASSES):
         return {"type": "ip"}

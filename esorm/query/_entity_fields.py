@@ -7,8 +7,9 @@ from typing import Any, TypeAlias
 from pydantic import BaseModel
 
 from esorm.errors import QueryError
-from esorm.mapping import EntityMapping, build_properties
+from esorm.mapping import EntityMapping, build_mapping
 from esorm.query._field import FieldRef
+from esorm.query._path import compile_templates
 
 
 class EntityFields:
@@ -51,15 +52,19 @@ def fields(source: FieldSource) -> EntityFields:
     if isinstance(source, EntityMapping):
         entity: type[BaseModel] = source.entity
         properties = dict(source.properties)
+        templates = compile_templates(source.dynamic_templates)
     elif isinstance(source, type) and issubclass(source, BaseModel):
         entity = source
-        properties = build_properties(source, {})
+        properties, generated = build_mapping(source, {})
+        templates = compile_templates(generated)
     else:
         raise QueryError(
             f"fields() takes an entity mapping (registry.mapping_for(User)) or a pydantic "
             f"model class, got {source!r}"
         )
-    root = FieldRef(entity.__name__, "", "", {"properties": properties}, (entity,))
+    root = FieldRef(
+        entity.__name__, "", "", {"properties": properties}, (entity,), _templates=templates
+    )
     return EntityFields(root)
 
 

@@ -68,7 +68,9 @@ class FieldRef(FieldPath):
     ) -> Query:
         """Exact value (a `term` query); on an array field: some element equals it."""
         target = self._exact("==")
-        checked = check_value(value, target._mapping, target._where(), exact=True)
+        checked = check_value(
+            value, target._mapping, target._where(), exact=True, classes=target._classes
+        )
         options = _options(boost=boost, case_insensitive=case_insensitive)
         body = {"value": checked, **options} if options else checked
         return target._leaf("term", {target._path: body})
@@ -78,7 +80,11 @@ class FieldRef(FieldPath):
         if isinstance(values, str | bytes | Mapping) or not isinstance(values, Iterable):
             raise QueryError(f"{self._where()}: in_() takes a list of values, got {values!r}")
         target = self._exact("in_()")
-        checked = [check_value(v, target._mapping, target._where(), exact=True) for v in values]
+        classes = target._classes
+        checked = [
+            check_value(v, target._mapping, target._where(), exact=True, classes=classes)
+            for v in values
+        ]
         return target._leaf("terms", {target._path: checked})
 
     one_of = in_
@@ -98,6 +104,7 @@ class FieldRef(FieldPath):
         target = self._exact("a range")
         if target.es_type == "boolean":
             raise QueryError(f"{target._where()} is a boolean field; compare it with ==")
+        target._ordered("a range")
         bounds = {"gt": gt, "gte": gte, "lt": lt, "lte": lte}
         body = {
             op: check_value(v, target._mapping, target._where(), exact=False)
@@ -274,6 +281,7 @@ class FieldRef(FieldPath):
         unmapped: str | None,
     ) -> SortField:
         target = self._exact("sorting")
+        target._ordered("sorting")
         if missing is not None and missing not in ("_last", "_first"):
             missing = check_value(missing, target._mapping, target._where(), exact=False)
         return SortField(target._path, order, missing, mode, unmapped, target._nested)

@@ -82,8 +82,14 @@ class Page(Generic[T]):
 
     @property
     def has_next(self) -> bool:
-        """True when a later page holds hits (always True while the total is a lower bound)."""
-        return self.page < self.pages or (not self.total_is_exact and self.page == self.pages)
+        """True when a later page may hold hits.
+
+        With an exact total: this page is before the last. With a lower bound (the server
+        stopped counting): also while this page is full, as more hits may follow.
+        """
+        if self.page < self.pages:
+            return True
+        return not self.total_is_exact and len(self.items) >= self.page_size
 
     @property
     def has_previous(self) -> bool:

@@ -152,9 +152,13 @@ class Bool(Query):
 
     @property
     def _only_or(self) -> bool:
-        """True for a plain OR (`should` only), which another OR may extend."""
+        """True for a plain OR (`should` only), which another OR may extend.
+
+        A bool without clauses matches every document, so it is no OR to extend.
+        """
         return (
-            not (self.must or self.filter or self.must_not)
+            bool(self.should)
+            and not (self.must or self.filter or self.must_not)
             and self.minimum_should_match in (None, 1)
             and self.boost is None
         )

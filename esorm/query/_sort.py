@@ -19,8 +19,10 @@ SPECIAL = frozenset({"_score", "_doc", "_shard_doc"})
 class Sort:
     """Sort keys in priority order: `Sort(F.age.desc(), F.name.asc())`, `Sort.by("-age")`.
 
-    Items are `SortField`s, names ("-created_at" sorts descending, "+x" or "x" ascending,
-    unchecked) or raw sort dicts such as `{"_geo_distance": {...}}`. Immutable.
+    Items are `SortField`s, names ("-created_at" sorts descending, "+x" or "x" ascending)
+    or raw sort dicts such as `{"_geo_distance": {...}}`. Immutable. Names are checked when
+    the sort is sent for an entity (`to_sort_list(sort, on=...)`): a field's Python name
+    becomes its stored, sortable path; names it does not know are sent as they are.
     """
 
     items: tuple[SortField | FrozenMap, ...]
@@ -60,6 +62,35 @@ class Sort:
                 ref = entity[name]
                 items.append(ref.desc() if order == "desc" else ref.asc())
         return cls(*items)
+
+    def resolved(self, on: FieldSource) -> Sort:
+        """This sort with the names of `on`'s fields resolved to their stored sortable paths.
+
+        `"title"` on a `Text(keyword=True)` field sorts by `title.keyword`, `"-created"` by
+        the stored (alias) name; `_score`, `_doc` and names `on` does not know stay as given.
+
+        Raises:
+            QueryError: a known field cannot be sorted (a text field without keyword
+                subfield, a number stored as keyword).
+        """
+        if not any(isinstance(i, SortField) and i.by_name for i in self.items):
+            return self
+        entity = fields(on)
+        items: list[SortItem] = []
+        for item in self.items:
+            if isinstance(item, SortField) and item.by_name and item.field not in SPECIAL:
+                try:
+                    ref = entity[item.field]
+                except QueryError:
+                    items.append(item)  # not a field of the entity: sent as given
+                    continue
+                sort = ref.desc if item.order == "desc" else ref.asc
+                items.append(
+                    sort(missing=item.missing, mode=item.mode, unmapped_type=item.unmapped_type)
+                )
+            else:
+                items.append(item)
+        return Sort(*items)
 
     def then(self, *items: SortItem) -> Sort:
         """A new sort with `items` appended as lower-priority keys."""
@@ -125,11 +156,21 @@ class SortOptions:
         return f"SortOptions({', '.join(self.names)}; default {self.default!r})"
 
 
-def to_sort_list(sort: SortLike | None) -> list[dict[str, Any]] | None:
-    """The `sort` value of a request, or None for none (also for an empty `Sort()`)."""
+def to_sort_list(
+    sort: SortLike | None, *, on: FieldSource | None = None
+) -> list[dict[str, Any]] | None:
+    """The `sort` value of a request, or None for none (also for an empty `Sort()`).
+
+    Args:
+        on: the entity searched (its mapping or class); names of its fields given as text
+            are resolved to their stored sortable paths (see `Sort.resolved`).
+    """
     if sort is None:
         return None
-    result = _as_sort(sort).to_list()
+    value = _as_sort(sort)
+    if on is not None:
+        value = value.resolved(on)
+    result = value.to_list()
     return result or None
 
 
@@ -161,4 +202,4 @@ def _split(text: str) -> tuple[str, Order]:
 
 def _parse(text: str) -> SortField:
     name, order = _split(text)
-    return SortField(name, order)
+    return SortField(name, order, by_name=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any, Literal, TypeAlias
 
@@ -23,6 +24,8 @@ class SortField:
         mode: which value of an array field counts: "min", "max", "sum", "avg", "median".
         unmapped_type: the type to assume in indices that do not map the field.
         nested: the nested paths the field lies in (outermost first); set by field proxies.
+        by_name: the field was given as a name ("-created"), not checked yet; sending the
+            sort for an entity resolves it to the stored, sortable path (`to_sort_list`).
     """
 
     field: str
@@ -31,6 +34,7 @@ class SortField:
     mode: SortMode | None = None
     unmapped_type: str | None = None
     nested: tuple[str, ...] = ()
+    by_name: bool = dataclasses.field(default=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if not isinstance(self.field, str) or not self.field.strip():

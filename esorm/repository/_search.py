@@ -70,7 +70,7 @@ def search_body(
     query_body = to_query_dict(query)
     if query_body is not None:
         body["query"] = query_body
-    sort_body = to_sort_list(sort if sort is not None else mapping.default_sort)
+    sort_body = to_sort_list(sort if sort is not None else mapping.default_sort, on=mapping)
     if sort_body:
         body["sort"] = sort_body
     if size is not None:
@@ -141,7 +141,7 @@ class HitStream(Generic[E]):
         self._mapping = mapping
         self._query = to_query_dict(query)
         self._sort = [
-            *(to_sort_list(sort if sort is not None else mapping.default_sort) or []),
+            *(to_sort_list(sort if sort is not None else mapping.default_sort, on=mapping) or []),
             TIE_BREAKER,
         ]
         self._page_size = page_size

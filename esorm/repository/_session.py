@@ -140,6 +140,7 @@ class Session:
         """
         entity_type = mapping.entity
         validate = entity_type.__pydantic_validator__.validate_python
+        drop = mapping.drop_computed if mapping.computed else None
         bucket = self.identity.bucket(entity_type, mapping.index)
         by_object = self.identity._by_object
         exclude = mapping.exclude
@@ -166,7 +167,10 @@ class Session:
                 source = hit.get("_source") or {}
                 if id_source is not None and id_source not in source:
                     source = {**source, id_source: doc_id}
-                entity: E = validate(source)
+                if drop is not None:
+                    source = drop(source)
+                # strict models accept what they dumped: ISO strings for dates, values for enums
+                entity: E = validate(source, strict=False)
                 append(entity)
                 if not track:
                     continue

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import socket
-from typing import Any
+from typing import Annotated, Any
 
 import pytest
 from elasticsearch import AsyncElasticsearch, NotFoundError
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
+from esorm.domain import DenseVector
 from esorm.errors import ConnectionFailedError, IndexMappingConflictError, MappingError
 from esorm.indices import IndexManager, IndexReport, IndexStatus, IndexTemplate
 from esorm.mapping import Registry
@@ -282,3 +283,66 @@ async def test_a_mapping_the_server_refuses_fails_naming_entity_and_index(
         await manager.create_all()
 
     assert not await es_client.indices.exists(index=index_prefix + "people")
+
+
+class Vec3(BaseModel):
+    id: str
+    v: Annotated[list[float], DenseVector(3)]
+
+
+class Vec4(BaseModel):
+    id: str
+    v: Annotated[list[float], DenseVector(4)]
+
+
+async def test_a_changed_vector_dims_fails_instead_of_reporting_unchanged(
+    es_client: AsyncElasticsearch, index_prefix: str
+) -> None:
+    # the server cannot change dims in place: every later 4-dim write would be refused
+    await manager_for(es_client, index_prefix, Vec3).create_all()
+
+    with pytest.raises(IndexMappingConflictError) as caught:
+        await manager_for(es_client, index_prefix, Vec4).create_all()
+
+    error = caught.value
+    assert (error.field, error.old_type, error.new_type) == (
+        "v",
+        "dense_vector (dims: 3)",
+        "dense_vector (dims: 4)",
+    )
+
+
+class Dotted(BaseModel):
+    id: str
+    ab: int = Field(default=1, alias="a.b")
+
+
+async def test_a_dotted_stored_name_reconciles_unchanged(
+    es_client: AsyncElasticsearch, index_prefix: str
+) -> None:
+    # the server keeps "a.b" as object `a` with property `b`
+    await manager_for(es_client, index_prefix, Dotted).create_all()
+
+    [report] = await manager_for(es_client, index_prefix, Dotted).create_all()
+
+    assert report.status is IndexStatus.UNCHANGED, report
+
+
+class Labelled(BaseModel):
+    id: str
+    labels: dict[str, str] = {}
+
+
+async def test_dict_fields_create_their_dynamic_templates_and_reconcile_unchanged(
+    es_client: AsyncElasticsearch, index_prefix: str
+) -> None:
+    manager = manager_for(es_client, index_prefix, Labelled)
+    await manager.create_all()
+
+    mappings = await live_mapping(es_client, index_prefix + "people")
+    [report] = await manager.create_all()
+
+    assert mappings["dynamic_templates"] == [
+        {"labels.*": {"path_match": "labels.*", "mapping": {"type": "keyword"}}}
+    ]
+    assert report.status is IndexStatus.UNCHANGED

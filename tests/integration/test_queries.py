@@ -14,7 +14,16 @@ from esorm.domain import DenseVector, GeoPoint, Nested, Text
 from esorm.errors import QueryError
 from esorm.indices import IndexManager
 from esorm.mapping import Registry
-from esorm.query import Pagination, Sort, SortOptions, ids, match_all, multi_match
+from esorm.query import (
+    Pagination,
+    Sort,
+    SortOptions,
+    bool_,
+    ids,
+    match_all,
+    multi_match,
+    to_sort_list,
+)
 from esorm.testing import record_requests
 from esorm.uow import UnitOfWork
 
@@ -219,3 +228,114 @@ async def test_capped_totals_on_a_page_and_offsets_by_fields(uow: UnitOfWork) ->
     assert (page.total, page.total_is_exact, len(page.items)) == (3, False, 2)
     ann = await repo.search_by_fields({"author.name": "Ann"}, sort="id", size=1, offset=1)
     assert [a.id for a in ann] == ["a3"]
+
+
+# -- entities of their own --------------------------------------------------------------------
+
+
+async def _registered(
+    es_client: AsyncElasticsearch, prefix: str, entity: type[BaseModel], **options: object
+) -> Registry:
+    registry = Registry(prefix=prefix)
+    registry.register(entity, **options)  # type: ignore[arg-type]
+    await IndexManager(es_client, registry).create_all()
+    return registry
+
+
+async def _store(es_client: AsyncElasticsearch, registry: Registry, *entities: BaseModel) -> None:
+    async with UnitOfWork(es_client, registry, refresh=True) as uow:
+        for entity in entities:
+            uow.repository(type(entity)).add(entity)
+        await uow.commit()
+
+
+class Labelled(BaseModel):
+    id: str | None = None
+    labels: dict[str, str] = {}
+
+
+async def test_dict_of_str_values_match_exactly(
+    es_client: AsyncElasticsearch, index_prefix: str
+) -> None:
+    # without a dynamic template the server maps "Dark Red" as analyzed text: no term matches
+    registry = await _registered(es_client, index_prefix, Labelled)
+    await _store(es_client, registry, Labelled(id="1", labels={"color": "Dark Red"}))
+
+    async with UnitOfWork(es_client, registry) as uow:
+        repo = uow.repository(Labelled)
+        assert [e.id for e in await repo.search(repo.fields.labels["color"] == "Dark Red")] == ["1"]
+
+
+class Event(BaseModel):
+    id: str | None = None
+    at: datetime.datetime
+
+
+NOON = datetime.datetime(2024, 1, 1, 12, tzinfo=datetime.UTC)
+
+
+async def test_datetime_comparisons_are_exact_to_the_microsecond(
+    es_client: AsyncElasticsearch, index_prefix: str
+) -> None:
+    # "...T12:00:00Z" without fraction is rounded up by the server for gt/lte/term
+    registry = await _registered(es_client, index_prefix, Event)
+    later = NOON + datetime.timedelta(milliseconds=500)
+    await _store(es_client, registry, Event(id="noon", at=NOON), Event(id="later", at=later))
+
+    async with UnitOfWork(es_client, registry) as uow:
+        repo = uow.repository(Event)
+        F = repo.fields
+        assert [e.id for e in await repo.search(F.at > NOON)] == ["later"]
+        assert [e.id for e in await repo.search(F.at <= NOON)] == ["noon"]
+        assert [e.id for e in await repo.search(F.at == NOON)] == ["noon"]
+
+
+async def test_a_bool_without_clauses_or_anything_matches_every_document(
+    es_client: AsyncElasticsearch, index_prefix: str
+) -> None:
+    registry = await _registered(es_client, index_prefix, Event)
+    old = NOON.replace(year=2020)
+    await _store(es_client, registry, Event(id="a", at=NOON), Event(id="b", at=old))
+
+    async with UnitOfWork(es_client, registry) as uow:
+        repo = uow.repository(Event)
+        assert len(await repo.search(bool_())) == 2
+        assert len(await repo.search(bool_() | repo.fields.at.range(lt="2021-01-01"))) == 2
+
+
+class Post(BaseModel):
+    id: str | None = None
+    title: Annotated[str, Text(keyword=True)]
+    created: datetime.datetime = Field(alias="createdAt")
+
+
+POSTS = [
+    Post(id="1", title="B", createdAt=datetime.datetime(2024, 1, 1)),
+    Post(id="2", title="A", createdAt=datetime.datetime(2024, 1, 2)),
+]
+
+
+@pytest.mark.parametrize("sort", ["title", "-created"])
+async def test_sort_names_resolve_to_the_stored_sortable_field(
+    es_client: AsyncElasticsearch, index_prefix: str, sort: str
+) -> None:
+    # sent unresolved, "title" sorts the analyzed text (400, fielddata) and "created" is no
+    # stored name (400, no mapping found)
+    registry = await _registered(es_client, index_prefix, Post)
+    await _store(es_client, registry, *POSTS)
+    mapping = registry.mapping_for(Post)
+
+    found = await es_client.search(index=mapping.index, sort=to_sort_list(sort, on=mapping))
+
+    assert [hit["_id"] for hit in found["hits"]["hits"]] == ["2", "1"]
+
+
+@pytest.mark.parametrize("sort", ["title", "-created"])
+async def test_default_sort_names_resolve_in_repository_searches(
+    es_client: AsyncElasticsearch, index_prefix: str, sort: str
+) -> None:
+    registry = await _registered(es_client, index_prefix, Post, default_sort=sort)
+    await _store(es_client, registry, *POSTS)
+
+    async with UnitOfWork(es_client, registry) as uow:
+        assert [p.id for p in await uow.repository(Post).search()] == ["2", "1"]

@@ -176,6 +176,26 @@ def test_bad_url_message_is_redacted() -> None:
     assert "***@h:21" in str(info.value)
 
 
+@pytest.mark.parametrize("password", ["se/cret", "pa#ss", "q?uery", "a@t", "123/456"])
+def test_a_password_with_url_delimiters_moves_to_basic_auth(password: str) -> None:
+    # urlsplit reads "/", "?" and "#" as the end of the host: "123/456" would be port 123
+    settings = ConnectionSettings(hosts=[f"http://elastic:{password}@localhost:9200"])
+
+    assert settings.hosts == ("http://localhost:9200",)
+    assert settings.basic_auth is not None
+    assert settings.basic_auth[1].get_secret_value() == password
+    assert password not in _all_text(settings)
+
+
+@pytest.mark.parametrize("password", ["se/cret", "pa#ss", "q?uery"])
+def test_a_password_with_url_delimiters_is_not_echoed_in_errors(password: str) -> None:
+    with pytest.raises(ConfigurationError) as caught:
+        ConnectionSettings(hosts=[f"ftp://elastic:{password}@localhost:9200"])
+
+    assert password not in str(caught.value)
+    assert "***@localhost:9200" in str(caught.value)
+
+
 def test_ca_certs_needs_https() -> None:
     settings = ConnectionSettings(hosts=["http://h:9200"], ca_certs="/ca.pem")
     with pytest.raises(ConfigurationError, match="https"):
@@ -200,6 +220,8 @@ def test_settings_are_frozen_and_hashable() -> None:
         (f"elastic:{SECRET}@h:9200", "***@h:9200"),
         (f"http://u:{SECRET}@[::1]:9200", "http://***@[::1]:9200"),
         (f"http://u:{SECRET}@[bad", "http://***@[bad"),
+        ("http://u:se/cr#et?x@h:9200/p", "http://***@h:9200/p"),
+        ("u:se/cret@h:9200", "***@h:9200"),
         ("not a url", "not a url"),
     ],
 )

@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from pydantic import BaseModel, Field
 
 from esorm.indices import FieldConflict, MappingDiff, diff_mappings
+from esorm.mapping import Registry
 
 pytestmark = pytest.mark.unit
 
@@ -169,3 +171,136 @@ def test_the_inputs_are_not_changed_and_additions_are_copies() -> None:
     diff.additions["address"]["properties"]["city"]["type"] = "text"
 
     assert wanted == props(address=props(city={"type": "keyword"}))
+
+
+# -- parameters fixed at creation -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("have", "want", "old", "new"),
+    [
+        pytest.param(
+            {"type": "dense_vector", "dims": 3},
+            {"type": "dense_vector", "dims": 4},
+            "dense_vector (dims: 3)",
+            "dense_vector (dims: 4)",
+            id="vector-dims",
+        ),
+        pytest.param(
+            {"type": "dense_vector", "dims": 3, "similarity": "cosine"},
+            {"type": "dense_vector", "dims": 3, "similarity": "dot_product"},
+            "dense_vector (similarity: cosine)",
+            "dense_vector (similarity: dot_product)",
+            id="vector-similarity",
+        ),
+        pytest.param(
+            {"type": "scaled_float", "scaling_factor": 100},
+            {"type": "scaled_float", "scaling_factor": 10},
+            "scaled_float (scaling_factor: 100)",
+            "scaled_float (scaling_factor: 10)",
+            id="scaling-factor",
+        ),
+        pytest.param(
+            {"type": "text", "analyzer": "english"},
+            {"type": "text"},
+            "text (analyzer: english)",
+            "text (analyzer: default)",
+            id="analyzer-dropped",
+        ),
+        pytest.param(
+            {"type": "date"},
+            {"type": "date", "format": "epoch_second"},
+            "date (format: default)",
+            "date (format: epoch_second)",
+            id="date-format",
+        ),
+        pytest.param(
+            {"type": "keyword"},
+            {"type": "keyword", "index": False},
+            "keyword (index: default)",
+            "keyword (index: False)",
+            id="index-off",
+        ),
+        pytest.param(
+            {"type": "nested", "properties": {}},
+            {"type": "nested", "include_in_parent": True, "properties": {}},
+            "nested (include_in_parent: default)",
+            "nested (include_in_parent: True)",
+            id="nested-option",
+        ),
+    ],
+)
+def test_a_changed_parameter_that_cannot_be_updated_is_a_conflict(
+    have: dict[str, Any], want: dict[str, Any], old: str, new: str
+) -> None:
+    # Elasticsearch refuses to change these in place; writes would fail later
+    diff = diff_mappings(props(f=have), props(f=want))
+
+    assert diff.conflicts == (FieldConflict("f", old, new),)
+
+
+def test_a_changed_subfield_parameter_is_a_conflict_at_the_subfield() -> None:
+    have = {"type": "text", "fields": {"raw": {"type": "keyword", "normalizer": "lower"}}}
+    want = {"type": "text", "fields": {"raw": {"type": "keyword"}}}
+
+    assert diff_mappings(props(t=have), props(t=want)).conflicts == (
+        FieldConflict("t.raw", "keyword (normalizer: lower)", "keyword (normalizer: default)"),
+    )
+
+
+@pytest.mark.parametrize(
+    ("have", "want"),
+    [
+        pytest.param(
+            # the server fills in defaults and index options we never sent
+            {
+                "type": "dense_vector",
+                "dims": 3,
+                "index": True,
+                "similarity": "cosine",
+                "index_options": {"type": "int8_hnsw", "m": 16, "ef_construction": 100},
+            },
+            {"type": "dense_vector", "dims": 3},
+            id="server-defaults",
+        ),
+        pytest.param(
+            {"type": "keyword"},
+            {"type": "keyword", "index": True, "doc_values": True, "store": False},
+            id="explicit-defaults-left-out-by-the-server",
+        ),
+        pytest.param(
+            {"type": "date"},
+            {"type": "date", "format": "strict_date_optional_time||epoch_millis"},
+            id="default-date-format",
+        ),
+        pytest.param(
+            {"type": "keyword", "ignore_above": 256, "meta": {"description": "old"}},
+            {"type": "keyword", "ignore_above": 64, "meta": {"description": "new"}},
+            id="updatable-parameters",
+        ),
+        pytest.param(
+            {"type": "object", "dynamic": "true", "properties": {"k": KEYWORD}},
+            {"type": "object", "dynamic": True},
+            id="dynamic-object-with-mapped-keys",
+        ),
+        pytest.param(
+            {"type": "keyword", "index": "false"},
+            {"type": "keyword", "index": False},
+            id="boolean-as-text",
+        ),
+    ],
+)
+def test_equal_parameters_and_updatable_ones_are_no_conflict(
+    have: dict[str, Any], want: dict[str, Any]
+) -> None:
+    assert diff_mappings(props(f=have), props(f=want)) == MappingDiff()
+
+
+def test_a_dotted_stored_name_matches_the_object_the_server_keeps() -> None:
+    class Dotted(BaseModel):
+        ab: int = Field(default=1, alias="a.b")
+
+    wanted = {"properties": Registry().register(Dotted).properties}
+    existing = props(a=props(b={"type": "long"}))
+
+    assert diff_mappings(existing, wanted) == MappingDiff()

@@ -16,12 +16,18 @@ import pytest
 from pydantic import (
     AliasChoices,
     AnyUrl,
+    AwareDatetime,
     Base64Bytes,
     BaseModel,
     ConfigDict,
     Field,
+    FutureDate,
+    FutureDatetime,
     HttpUrl,
     IPvAnyAddress,
+    NaiveDatetime,
+    PastDate,
+    PastDatetime,
     PostgresDsn,
     RootModel,
     SecretStr,
@@ -53,12 +59,13 @@ from esorm.domain import (
     UnsignedLong,
 )
 from esorm.errors import MappingError
-from esorm.mapping import build_properties, collect_descriptions
+from esorm.mapping import build_mapping, build_properties, collect_descriptions
 
 pytestmark = pytest.mark.unit
 
 DATE = {"type": "date", "format": "strict_date_optional_time||epoch_millis"}
 KEYWORD = {"type": "keyword"}
+ADDRESS = {"street": KEYWORD, "zip_code": {"type": "long"}}
 UserId = NewType("UserId", str)
 Scores = TypeAliasType("Scores", list[int])
 
@@ -107,6 +114,12 @@ def error_of(model: type[BaseModel], overrides: dict[str, Any] | None = None) ->
         pytest.param(bool, {"type": "boolean"}, id="bool"),
         pytest.param(dt.datetime, DATE, id="datetime"),
         pytest.param(dt.date, DATE, id="date"),
+        pytest.param(AwareDatetime, DATE, id="aware-datetime"),
+        pytest.param(NaiveDatetime, DATE, id="naive-datetime"),
+        pytest.param(PastDatetime, DATE, id="past-datetime"),
+        pytest.param(FutureDatetime, DATE, id="future-datetime"),
+        pytest.param(PastDate, DATE, id="past-date"),
+        pytest.param(FutureDate, DATE, id="future-date"),
         pytest.param(dt.time, KEYWORD, id="time"),
         pytest.param(dt.timedelta, KEYWORD, id="timedelta"),
         pytest.param(Color, KEYWORD, id="enum"),
@@ -133,6 +146,9 @@ def error_of(model: type[BaseModel], overrides: dict[str, Any] | None = None) ->
         pytest.param(Optional[int], {"type": "long"}, id="optional"),  # noqa: UP045
         pytest.param(int | None, {"type": "long"}, id="union-with-none"),
         pytest.param(str | uuid.UUID, KEYWORD, id="union-same-type"),
+        pytest.param(Level | Literal[0], {"type": "long"}, id="int-enum-or-int-widens"),
+        pytest.param(Annotated[int, Byte()] | Level, {"type": "integer"}, id="byte-or-integer"),
+        pytest.param(Annotated[float, Float()] | float, {"type": "double"}, id="float-or-double"),
         pytest.param(list[str], KEYWORD, id="list"),
         pytest.param(set[int], {"type": "long"}, id="set"),
         pytest.param(frozenset[str], KEYWORD, id="frozenset"),
@@ -374,6 +390,16 @@ def test_excluded_fields_are_not_mapped() -> None:
     assert build_properties(WithExcluded, {}) == {"kept": KEYWORD}
 
 
+def test_a_required_excluded_field_is_refused() -> None:
+    # never stored, but required: no stored document could be validated again
+    class Excluded(BaseModel):
+        secret: str = Field(exclude=True)
+
+    message = error_of(Excluded)
+    assert message.startswith("Excluded.secret:")
+    assert "exclude=True" in message
+
+
 def test_computed_fields_are_mapped_because_they_are_dumped() -> None:
     class Line(BaseModel):
         price: float
@@ -443,6 +469,91 @@ def test_registry_style_overrides_replace_the_generated_mapping() -> None:
         "Name": {"type": "text"},
         "blob": {"type": "object", "enabled": False},
     }
+
+
+# -- dict values and dotted names ----------------------------------------------------------
+
+
+class Labelled(BaseModel):
+    labels: dict[str, str] = {}
+    seen: dict[str, dt.datetime] | None = None
+    homes: dict[str, Address] = {}
+    grid: dict[str, dict[str, bool]] = {}
+    loose: dict[str, Any] = {}
+
+
+def test_dict_values_get_their_type_through_dynamic_templates() -> None:
+    # without templates Elasticsearch guesses: analyzed text for strings, dates from text
+    properties, templates = build_mapping(Labelled, {})
+
+    assert properties["labels"] == properties["loose"] == {"type": "object", "dynamic": True}
+    assert templates == [
+        {"labels.*": {"path_match": "labels.*", "mapping": KEYWORD}},
+        {"seen.*": {"path_match": "seen.*", "mapping": DATE}},
+        {"homes.*.street": {"path_match": "homes.*.street", "mapping": KEYWORD}},
+        {"homes.*.zip_code": {"path_match": "homes.*.zip_code", "mapping": {"type": "long"}}},
+        {"grid.*.*": {"path_match": "grid.*.*", "mapping": {"type": "boolean"}}},
+    ]
+
+
+def test_dict_values_inside_objects_use_the_full_stored_path() -> None:
+    class Outer(BaseModel):
+        inner: Labelled = Field(alias="Inner")
+
+    _, templates = build_mapping(Outer, {})
+
+    assert templates[0] == {"Inner.labels.*": {"path_match": "Inner.labels.*", "mapping": KEYWORD}}
+
+
+def test_dotted_stored_names_are_mapped_as_objects() -> None:
+    # Elasticsearch keeps "a.b" as object `a` with property `b`; so must the generated mapping
+    class Dotted(BaseModel):
+        ab: int = Field(default=1, alias="a.b")
+        ac: str = Field(default="", alias="a.c")
+        address: Address = Field(alias="home.address")
+
+    assert build_properties(Dotted, {}) == {
+        "a": {"properties": {"b": {"type": "long"}, "c": KEYWORD}},
+        "home": {"properties": {"address": {"properties": ADDRESS}}},
+    }
+
+
+def test_dotted_stored_name_extends_a_declared_object() -> None:
+    class Extended(BaseModel):
+        address: Address
+        zone: str = Field(default="", alias="address.zone")
+
+    assert build_properties(Extended, {}) == {
+        "address": {"properties": {**ADDRESS, "zone": KEYWORD}}
+    }
+
+
+@pytest.mark.parametrize(
+    ("alias", "needle"),
+    [
+        pytest.param("street.x", "another field is already stored as 'street'", id="under-leaf"),
+        pytest.param("a..b", "empty part", id="empty-part"),
+    ],
+)
+def test_dotted_stored_names_that_cannot_map_fail(alias: str, needle: str) -> None:
+    model = create_model("Clashing", street=(str, ""), x=(int, Field(default=0, alias=alias)))
+
+    message = error_of(model)
+    assert needle in message
+    assert message.startswith("Clashing")
+
+
+@pytest.mark.parametrize("name", ["_id", "_source", "_routing", "_index", "_seq_no"])
+def test_metadata_field_names_are_refused(name: str) -> None:
+    model = create_model("Meta", x=(str, Field(default="", alias=name)))
+
+    assert "metadata field" in error_of(model)
+
+
+def test_underscore_names_other_than_metadata_are_fine() -> None:
+    model = create_model("Under", x=(str, Field(default="", alias="_kind")))
+
+    assert build_properties(model, {}) == {"_kind": KEYWORD}
 
 
 # -- errors --------------------------------------------------------------------------------
@@ -534,6 +645,11 @@ def test_unions_of_different_elasticsearch_types_fail(annotation: Any, needle: s
 
     assert needle in str(caught.value)
     assert "Probe.x" in str(caught.value)
+
+
+def test_literal_none_fails_naming_the_field() -> None:
+    with pytest.raises(MappingError, match=r"Probe\.x: Literal\[None\] holds no value"):
+        mapping_of(Literal[None], default=None)
 
 
 def test_union_of_models_with_conflicting_field_fails_at_that_field() -> None:

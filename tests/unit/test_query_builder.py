@@ -23,6 +23,7 @@ from esorm.domain import (
     Keyword,
     Mapped,
     Nested,
+    ScaledFloat,
     Short,
     Text,
     UnsignedLong,
@@ -199,7 +200,8 @@ def test_sub_fields() -> None:
 
 def test_dynamic_and_flattened_objects_accept_any_key() -> None:
     assert (U.attrs.color == "red").to_dict() == {"term": {"attrs.color": "red"}}
-    assert (U.attrs.size == 3).to_dict() == {"term": {"attrs.size": 3}}
+    assert (U.attrs.size == "3").to_dict() == {"term": {"attrs.size": "3"}}
+    assert "expected a string" in error(lambda: U.attrs.size == 3)  # dict[str, str] values
     assert (U.labels.team == "a").to_dict() == {"term": {"labels.team": "a"}}
     assert "expected a string" in error(lambda: U.labels.team == 3)
 
@@ -240,7 +242,7 @@ def test_private_names_raise_attribute_error() -> None:
         (U.price == decimal.Decimal("1.50"), {"term": {"price": "1.50"}}),
         (
             U.created_at == dt.datetime(2024, 5, 1, 12, tzinfo=UTC),
-            {"term": {"created_at": "2024-05-01T12:00:00Z"}},
+            {"term": {"created_at": "2024-05-01T12:00:00.000000Z"}},
         ),
         (U.birthday == dt.date(2000, 1, 2), {"term": {"birthday": "2000-01-02"}}),
         (U.birthday == "2000-01-02", {"term": {"birthday": "2000-01-02"}}),
@@ -299,7 +301,7 @@ def test_none_means_missing_field() -> None:
         (U.title > "m", {"range": {"title.keyword": {"gt": "m"}}}),
         (
             U.created_at > dt.datetime(2024, 1, 1, tzinfo=UTC),
-            {"range": {"created_at": {"gt": "2024-01-01T00:00:00Z"}}},
+            {"range": {"created_at": {"gt": "2024-01-01T00:00:00.000000Z"}}},
         ),
         (U.created_at >= "now-1d/d", {"range": {"created_at": {"gte": "now-1d/d"}}}),
         (
@@ -864,3 +866,137 @@ def test_registry_field_overrides_are_honoured() -> None:
 def test_decimal_values_on_numeric_fields() -> None:
     assert (U.score > decimal.Decimal("1.5")).to_dict() == {"range": {"score": {"gt": 1.5}}}
     assert (U.age == decimal.Decimal("3")).to_dict() == {"term": {"age": 3}}
+
+
+# -- values of types Elasticsearch stores as text -----------------------------------------------
+
+
+class Coded(BaseModel):
+    code: Annotated[int, Keyword()]
+    flag: Annotated[bool, Keyword()] = False
+    price: decimal.Decimal = decimal.Decimal(0)
+    exact_price: Annotated[decimal.Decimal, ScaledFloat(100)] = decimal.Decimal(0)
+    span: dt.timedelta = dt.timedelta(0)
+    tags: list[Annotated[int, Keyword()]] = []
+    name: str = ""
+
+
+C = fields(Coded)
+
+
+def test_int_and_bool_fields_mapped_as_keyword_take_their_python_values() -> None:
+    # Elasticsearch keeps numeric ids as keyword text: 42 is stored as "42", True as "true"
+    assert (C.code == 42).to_dict() == {"term": {"code": "42"}}
+    assert C.code.in_([1, 2]).to_dict() == {"terms": {"code": ["1", "2"]}}
+    assert (C.tags == 7).to_dict() == {"term": {"tags": "7"}}
+    assert (C.flag == True).to_dict() == {"term": {"flag": "true"}}  # noqa: E712
+    assert "expected a string" in error(lambda: C.name == 42)
+
+
+@pytest.mark.parametrize(
+    ("build", "fix"),
+    [
+        (lambda: C.price > decimal.Decimal("5"), "ScaledFloat(...) or Double()"),
+        (lambda: C.price.desc(), "ScaledFloat(...) or Double()"),
+        (lambda: C.span > dt.timedelta(hours=5), "store the duration as a number"),
+        (lambda: C.code.between(1, 9), "Long()"),
+        (lambda: C.tags.asc(), "Long()"),
+    ],
+)
+def test_ranges_and_sorts_that_would_compare_text_are_refused(build: Any, fix: str) -> None:
+    # a keyword compares text: "10" < "5", "P1DT2H" < "PT5H"
+    message = error(build)
+    assert message.startswith("Coded.")
+    assert fix in message
+
+
+def test_ranges_and_sorts_on_numbers_and_strings_stay_allowed() -> None:
+    assert (C.exact_price > decimal.Decimal("5")).to_dict() == {"range": {"exact_price": {"gt": 5}}}
+    assert C.name.asc().to_dict() == {"name": {"order": "asc"}}
+    assert (C.price == decimal.Decimal("5")).to_dict() == {"term": {"price": "5"}}
+
+
+# -- date values --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "sent"),
+    [
+        (dt.datetime(2024, 1, 1, 12, tzinfo=UTC), "2024-01-01T12:00:00.000000Z"),
+        (dt.datetime(2024, 1, 1, 12, 0, 0, 500), "2024-01-01T12:00:00.000500"),
+        (
+            dt.datetime(2024, 1, 1, 12, tzinfo=dt.timezone(dt.timedelta(hours=2))),
+            "2024-01-01T12:00:00.000000+02:00",
+        ),
+        (dt.date(2024, 1, 1), "2024-01-01"),
+    ],
+)
+def test_datetimes_are_sent_with_their_fraction(value: Any, sent: str) -> None:
+    # without a fraction Elasticsearch rounds gt/lte/term bounds up to the end of the second
+    assert (U.created_at > value).to_dict() == {"range": {"created_at": {"gt": sent}}}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2024",
+        "2024-05",
+        "2024-05-01",
+        "2024-05-01T12",
+        "2024-05-01T12:30",
+        "2024-05-01T12:30:15.123456789Z",
+        "2024-05-01T12:30:15+02:00",
+        "1714550400000",
+    ],
+)
+def test_date_strings_elasticsearch_reads_are_accepted(text: str) -> None:
+    assert (U.created_at >= text).to_dict() == {"range": {"created_at": {"gte": text}}}
+
+
+@pytest.mark.parametrize("text", ["2024-13", "2024-02-30", "2024-05-01 12:00", "May 2024"])
+def test_date_strings_elasticsearch_refuses_are_refused(text: str) -> None:
+    assert "expected a datetime, a date or an ISO 8601 string" in error(lambda: U.created_at > text)
+
+
+# -- dict values --------------------------------------------------------------------------------
+
+
+class Shelf(BaseModel):
+    labels: dict[str, str] = {}
+    counts: dict[str, int] = {}
+    homes: dict[str, Address] = {}
+
+
+def test_dict_values_are_queried_by_their_type() -> None:
+    S = fields(Registry().register(Shelf, id=None))
+
+    assert (S.labels["color"] == "Dark Red").to_dict() == {"term": {"labels.color": "Dark Red"}}
+    assert repr(S.labels["color"]) == "<field Shelf.labels.color -> 'labels.color' (keyword)>"
+    assert (S.counts.apples >= 3).to_dict() == {"range": {"counts.apples": {"gte": 3}}}
+    assert "expected a number" in error(lambda: S.counts.apples == "3")
+    # a model in a dict: its Python names become stored names
+    assert (S.homes["main"].zip_code == "1").to_dict() == {"term": {"homes.main.zip": "1"}}
+
+
+def test_dotted_stored_names_are_found() -> None:
+    class Dotted(BaseModel):
+        ab: int = Field(default=1, alias="a.b")
+
+    D = fields(Dotted)
+    assert (D.ab == 3).to_dict() == {"term": {"a.b": 3}}
+    assert (D["a.b"] == 3).to_dict() == {"term": {"a.b": 3}}
+
+
+# -- OR with a bool without clauses -------------------------------------------------------------
+
+
+def test_or_with_a_bool_without_clauses_matches_everything() -> None:
+    # `{"bool": {}}` matches every document, so OR-ing it must too
+    exists = U.age.exists()
+    assert (bool_() | exists).to_dict() == {
+        "bool": {"should": [{"bool": {}}, {"exists": {"field": "age"}}]}
+    }
+    assert (exists | bool_()).to_dict() == {
+        "bool": {"should": [{"exists": {"field": "age"}}, {"bool": {}}]}
+    }
+    assert (bool_() & exists).to_dict() == {"bool": {"filter": [{"exists": {"field": "age"}}]}}

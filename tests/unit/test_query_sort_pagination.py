@@ -17,6 +17,7 @@ from esorm.query import (
     Pagination,
     Sort,
     SortField,
+    SortItem,
     SortOptions,
     fields,
     to_sort_list,
@@ -170,6 +171,42 @@ def test_to_sort_list() -> None:
     assert "expected a Sort" in error(lambda: to_sort_list(5))  # type: ignore[arg-type]
 
 
+def test_to_sort_list_resolves_names_of_the_entity() -> None:
+    # names are Python names; the server needs stored, sortable paths
+    sort: list[SortItem] = [
+        "title",
+        "-author_name",
+        "comments.stars",
+        "_score",
+        "unknown",
+        {"_doc": "asc"},
+    ]
+    assert to_sort_list(sort, on=MAPPING) == [
+        {"title.keyword": {"order": "asc"}},
+        {"authorName": {"order": "desc"}},
+        {"comments.stars": {"order": "asc", "nested": {"path": "comments"}}},
+        {"_score": {"order": "desc"}},
+        {"unknown": {"order": "asc"}},
+        {"_doc": "asc"},
+    ]
+    assert to_sort_list(Sort("-authorName"), on=Post) == [{"authorName": {"order": "desc"}}]
+    options = SortOptions({"title": "title"})
+    assert to_sort_list(options.resolve(None), on=MAPPING) == [{"title.keyword": {"order": "asc"}}]
+
+
+def test_to_sort_list_keeps_sort_fields_and_their_options() -> None:
+    given = SortField("title", missing="_first")  # built by hand: sent exactly as given
+    assert to_sort_list([given, P.rating.desc(missing="_last")], on=MAPPING) == [
+        {"title": {"order": "asc", "missing": "_first"}},
+        {"rating": {"order": "desc", "missing": "_last"}},
+    ]
+    assert Sort("title") == Sort(SortField("title"))
+
+
+def test_to_sort_list_refuses_names_of_fields_that_cannot_sort() -> None:
+    assert "without a keyword subfield" in error(lambda: to_sort_list("body", on=MAPPING))
+
+
 # -- named sort options -------------------------------------------------------------------------
 
 
@@ -253,7 +290,17 @@ def test_page_of_server_total() -> None:
     exact = Page.of(["x"], {"value": 12, "relation": "eq"}, request)
     assert (exact.total, exact.total_is_exact, exact.page, exact.page_size) == (12, True, 2, 5)
     assert exact.pages == 3
-    bound = Page.of([1, 2], {"value": 10_000, "relation": "gte"}, Pagination(1000, 10))
+    full = list(range(10))
+    bound = Page.of(full, {"value": 10_000, "relation": "gte"}, Pagination(1000, 10))
     assert (bound.total, bound.total_is_exact, bound.has_next) == (10_000, False, True)
+    short = Page.of([1, 2], {"value": 10_000, "relation": "gte"}, Pagination(1000, 10))
+    assert short.has_next is False  # the hits ran out on this page
     plain: Page[str] = Page.of([], 7, request)
     assert (plain.total, plain.total_is_exact) == (7, True)
+
+
+def test_a_full_page_past_a_lower_bound_total_has_a_next() -> None:
+    # track_total_hits=5 caps the count at "gte 5"; page 4 of 2 is full, so more may follow
+    page = Page(items=["a", "b"], total=5, total_is_exact=False, page=4, page_size=2)
+    assert page.has_next
+    assert not Page(items=["a"], total=5, total_is_exact=False, page=4, page_size=2).has_next

@@ -4,10 +4,19 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
 import pytest
-from pydantic import AliasChoices, BaseModel, Field
+from pydantic import (
+    UUID4,
+    UUID7,
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    computed_field,
+)
+from pydantic.types import UuidVersion
 
 from esorm.domain import Text
 from esorm.errors import InvalidEntityError, MappingError, NotRegisteredError
@@ -188,6 +197,60 @@ def test_new_ids_are_assigned_to_the_id_field_in_its_type() -> None:
     assert mapping.id_of(entity) == doc_id
 
 
+class V7(BaseModel):
+    id: UUID7 | None = None  # the natural annotation for esorm's UUIDv7 ids
+
+
+class V4(BaseModel):
+    id: UUID4 | None = None
+
+
+class Versioned(BaseModel):
+    id: Annotated[uuid.UUID, UuidVersion(7)] | None = None
+
+
+@pytest.mark.parametrize(("entity", "version"), [(V7, 7), (V4, 4), (Versioned, 7)])
+def test_new_ids_fit_uuid_fields_with_a_version(entity: type[Any], version: int) -> None:
+    mapping = Registry().register(entity)
+    instance = entity()
+
+    doc_id = mapping.assign_new_id(instance)
+
+    assert isinstance(instance.id, uuid.UUID)
+    assert instance.id.version == version
+    assert mapping.id_of(instance) == doc_id
+    # the commit dumps with warnings="error": the value must be of the field's type
+    instance.__pydantic_serializer__.to_json(instance, warnings="error")
+
+
+class Numbered(BaseModel):
+    id: int | None = None
+
+
+class ShortId(BaseModel):
+    id: str | None = Field(default=None, max_length=10)
+
+
+def test_int_ids_work_when_given() -> None:
+    mapping = Registry().register(Numbered)
+
+    assert mapping.id_of(Numbered(id=42)) == "42"
+
+
+@pytest.mark.parametrize(
+    ("entity", "needle"), [(Numbered, "int | None"), (ShortId, "at most 10 characters")]
+)
+def test_an_id_field_that_cannot_hold_a_generated_id_fails_when_one_is_needed(
+    entity: type[Any], needle: str
+) -> None:
+    mapping = Registry().register(entity)
+
+    with pytest.raises(InvalidEntityError, match=rf"^{entity.__name__}\.id: no id was given"):
+        mapping.assign_new_id(entity())
+    with pytest.raises(InvalidEntityError, match=needle):
+        mapping.assign_new_id(entity())
+
+
 def test_ids_over_512_bytes_are_refused() -> None:
     mapping = Registry().register(Order, id="number")
 
@@ -308,6 +371,90 @@ def test_stored_names_follow_the_serialization_alias() -> None:
     assert source == {"Key": "k1", "Label": "l1"}
     assert mapping.from_source(source) == entity
     assert mapping.from_source({"Label": "l1"}, doc_id="k1") == entity
+
+
+class StrictEntity(BaseModel):
+    model_config = ConfigDict(strict=True)
+    id: str | None = None
+    at: dt.datetime
+    ref: uuid.UUID = Field(strict=True)
+
+
+def test_strict_models_read_back_their_own_source() -> None:
+    # strict python-mode validation refuses the JSON text of a datetime or UUID
+    mapping = Registry().register(StrictEntity)
+    entity = StrictEntity(id="1", at=dt.datetime(2024, 1, 1, tzinfo=dt.UTC), ref=uuid.UUID(int=1))
+
+    assert mapping.from_source(mapping.to_source(entity), "1") == entity
+
+
+class Part(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    qty: int
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def double(self) -> int:
+        return self.qty * 2
+
+
+class Forbidding(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    id: str | None = None
+    a: int
+    part: Part | None = None
+    parts: list[Part] = []
+
+    @computed_field(alias="Double")  # type: ignore[prop-decorator]
+    @property
+    def double(self) -> int:
+        return self.a * 2
+
+
+class Allowing(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    a: int
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def double(self) -> int:
+        return self.a * 2
+
+
+def test_computed_fields_are_dropped_on_read_where_extras_are_refused() -> None:
+    mapping = Registry().register(Forbidding)
+    entity = Forbidding(id="1", a=2, part=Part(qty=1), parts=[Part(qty=2), Part(qty=3)])
+    source = mapping.to_source(entity)
+
+    assert source["Double"] == 4
+    assert source["parts"][1] == {"qty": 3, "double": 6}
+    assert mapping.computed == {"Double": None, "part": {"double": None}, "parts": {"double": None}}
+    assert mapping.from_source(source, "1") == entity
+
+
+def test_computed_fields_do_not_become_extras_where_extras_are_kept() -> None:
+    mapping = Registry().register(Allowing, id=None)
+
+    read = mapping.from_source(mapping.to_source(Allowing(a=2, b="kept")))
+
+    assert read.model_extra == {"b": "kept"}
+
+
+def test_nothing_is_dropped_where_extras_are_ignored() -> None:
+    assert Registry().register(BlogPost).computed == {}
+
+
+def test_index_body_sends_the_dynamic_templates_of_dict_fields() -> None:
+    class Labelled(BaseModel):
+        id: str | None = None
+        labels: dict[str, str] = {}
+
+    mappings = Registry().register(Labelled).index_body()["mappings"]
+
+    assert mappings["properties"]["labels"] == {"type": "object", "dynamic": True}
+    assert mappings["dynamic_templates"] == [
+        {"labels.*": {"path_match": "labels.*", "mapping": {"type": "keyword"}}}
+    ]
 
 
 def test_timestamps_use_default_field_names() -> None:
