@@ -9,7 +9,7 @@ from esorm.client._errors import (
     describe_connection_error,
     translate_transport_errors,
 )
-from esorm.client._redact import redact_url
+from esorm.client._redact import redact_url, split_userinfo
 from esorm.client._settings import ConnectionSettings
 from esorm.client._version import ServerVersion, check_server_version
 
@@ -24,6 +24,7 @@ __all__ = [
     "describe_connection_error",
     "install_hint",
     "redact_url",
+    "split_userinfo",
     "translate_transport_errors",
     "wait_until_ready",
 ]

@@ -10,7 +10,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from pydantic import SecretStr
 
-from esorm.client import redact_url
+from esorm.client import redact_url, split_userinfo
 from esorm.mapping import Registry
 from esorm.watchers import _checks
 from esorm.watchers._targets import IndexTarget, index_name
@@ -222,6 +222,10 @@ class Action:
 
 def webhook_target(url: str, where: str) -> WebhookDict:
     """Scheme, host, port, path and query params of a URL; credentials in it are refused."""
+    if split_userinfo(str(url))[0] is not None:  # also a password holding `/`, `?` or `#`
+        raise _checks.fail(
+            where, f"URL {redact_url(url)!r} carries credentials; pass them as auth=(user, pw)"
+        )
     try:
         parts = urlsplit(url)
         port = parts.port

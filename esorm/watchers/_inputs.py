@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from typing import Any, Literal
 
-from esorm.mapping import Registry
+from esorm.mapping import EntityMapping, Registry
 from esorm.query import QueryLike, SortLike, to_query_dict, to_sort_list
 from esorm.watchers import _checks
 from esorm.watchers._targets import IndexTarget, index_name
@@ -55,7 +55,11 @@ def search_input(
         if not isinstance(size, int) or isinstance(size, bool) or size < 0:
             raise _checks.fail(where, f"size must be a whole number >= 0, got {size!r}")
         body["size"] = size
-    sorted_by = to_sort_list(sort)
+    only = targets[0] if len(targets) == 1 else None
+    if isinstance(only, type) and registry is not None:
+        only = registry.mapping_for(only)
+    # names resolve to stored, sortable paths when the watch searches one entity
+    sorted_by = to_sort_list(sort, on=only if isinstance(only, EntityMapping) else None)
     if sorted_by is not None:
         body["sort"] = sorted_by
     if source is not None:

@@ -660,3 +660,25 @@ def test_delete_matching_refuses_what_cannot_work(registry: Registry) -> None:
         delete_matching(Post, match_all(), registry=registry, settings=plain, every="10 minutes")
     with pytest.raises(WatchDefinitionError, match="max_docs must be a whole number"):
         delete_matching(Post, match_all(), registry=registry, settings=plain, max_docs=0)
+
+
+def test_webhook_urls_with_credentials_are_refused_even_with_delimiters_in_the_password() -> None:
+    with pytest.raises(WatchDefinitionError, match="carries credentials") as caught:
+        Action.webhook("http://user:123/456@example.com:9200/path")
+    assert "456" not in str(caught.value)
+
+
+def test_search_input_sorts_by_stored_names_of_a_single_entity() -> None:
+    from typing import Annotated
+
+    from esorm.domain import Text
+
+    class Titled(BaseModel):
+        id: str
+        title: Annotated[str, Text(keyword=True)]
+
+    registry = Registry()
+    registry.register(Titled)
+    payload = search_input(Titled, None, registry=registry, sort="-title")
+    body = payload["search"]["request"]["body"]
+    assert body["sort"] == [{"title.keyword": {"order": "desc"}}]
