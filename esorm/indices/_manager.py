@@ -111,6 +111,32 @@ class IndexManager:
                 return await self._reconcile(mapping, body.get("mappings") or {})
         return IndexReport(mapping.index, IndexStatus.CREATED)
 
+    async def _add_dynamic_templates(
+        self,
+        mapping: EntityMapping[Any],
+        concrete: str,
+        existing: Mapping[str, Any],
+        wanted: Mapping[str, Any],
+    ) -> list[str]:
+        """Send the dynamic templates (dict fields' value mappings) the index lacks."""
+        have = list(existing.get("dynamic_templates") or [])
+        names = {name for template in have for name in template}
+        missing = [t for t in wanted.get("dynamic_templates") or [] if not set(t) & names]
+        if not missing:
+            return []
+        try:
+            await self._client.indices.put_mapping(
+                index=concrete, dynamic_templates=[*have, *missing]
+            )
+        except ApiError as exc:
+            if not is_refusal(exc):
+                raise
+            raise MappingError(
+                f"{mapping.name}: dynamic templates could not be added to index {concrete!r}: "
+                f"{error_reason(exc)}"
+            ) from exc
+        return [name for template in missing for name in template]
+
     async def _reconcile(
         self, mapping: EntityMapping[Any], wanted: Mapping[str, Any]
     ) -> IndexReport:
@@ -140,6 +166,11 @@ class IndexManager:
                     f"index {concrete!r}: {error_reason(exc)}"
                 ) from exc
             added.update(dict.fromkeys(diff.added))
+        for concrete, info in response.body.items():
+            templates = await self._add_dynamic_templates(
+                mapping, concrete, info.get("mappings") or {}, wanted
+            )
+            added.update(dict.fromkeys(f"dynamic template {name}" for name in templates))
         if added:
             return IndexReport(mapping.index, IndexStatus.UPDATED, tuple(added))
         return IndexReport(mapping.index, IndexStatus.UNCHANGED)

@@ -346,3 +346,35 @@ async def test_dict_fields_create_their_dynamic_templates_and_reconcile_unchange
         {"labels.*": {"path_match": "labels.*", "mapping": {"type": "keyword"}}}
     ]
     assert report.status is IndexStatus.UNCHANGED
+
+
+class Tagged(BaseModel):
+    id: str
+    name: str
+
+
+class TaggedWithLabels(BaseModel):
+    id: str
+    name: str
+    labels: dict[str, str] = Field(default_factory=dict)
+
+
+async def test_a_new_dict_field_brings_its_dynamic_template_to_an_existing_index(
+    es_client: AsyncElasticsearch, index_prefix: str
+) -> None:
+    await manager_for(es_client, index_prefix, Tagged).create_all()
+    (report,) = await manager_for(es_client, index_prefix, TaggedWithLabels).create_all()
+    assert report.status is IndexStatus.UPDATED
+    assert any(name.startswith("dynamic template") for name in report.added_fields)
+    index = f"{index_prefix}people"
+    live = (await es_client.indices.get_mapping(index=index)).body[index]["mappings"]
+    assert live["dynamic_templates"]
+    # a date-like value first must not turn the dict's values into dates
+    await es_client.index(
+        index=index, id="1", document={"id": "1", "name": "a", "labels": {"x": "2024-01-01"}}
+    )
+    await es_client.index(
+        index=index, id="2", document={"id": "2", "name": "b", "labels": {"x": "soon"}}
+    )
+    again = await manager_for(es_client, index_prefix, TaggedWithLabels).create_all()
+    assert again[0].status is IndexStatus.UNCHANGED
