@@ -33,6 +33,7 @@ from esorm.query import Pagination, Sort, SortOptions
 from esorm.repository import Repository
 from esorm.testing import record_requests
 from esorm.uow import UnitOfWork, retry_on_conflict
+from tests.integration._support import seed
 
 pytestmark = pytest.mark.integration
 
@@ -106,13 +107,6 @@ def make_uow(es_client: AsyncElasticsearch, registry: Registry) -> MakeUow:
         return ScenarioUow(es_client, registry, **options)
 
     return make
-
-
-async def seed(make_uow: MakeUow, *entities: BaseModel) -> None:
-    async with make_uow(refresh=True) as uow:
-        for entity in entities:
-            uow.add(entity)
-        await uow.commit()
 
 
 async def seed_nested(make_uow: MakeUow) -> None:

@@ -26,6 +26,7 @@ from esorm.query import (
 )
 from esorm.testing import record_requests
 from esorm.uow import UnitOfWork
+from tests.integration._support import registered, store
 
 pytestmark = pytest.mark.integration
 
@@ -233,22 +234,6 @@ async def test_capped_totals_on_a_page_and_offsets_by_fields(uow: UnitOfWork) ->
 # -- entities of their own --------------------------------------------------------------------
 
 
-async def _registered(
-    es_client: AsyncElasticsearch, prefix: str, entity: type[BaseModel], **options: object
-) -> Registry:
-    registry = Registry(prefix=prefix)
-    registry.register(entity, **options)  # type: ignore[arg-type]
-    await IndexManager(es_client, registry).create_all()
-    return registry
-
-
-async def _store(es_client: AsyncElasticsearch, registry: Registry, *entities: BaseModel) -> None:
-    async with UnitOfWork(es_client, registry, refresh=True) as uow:
-        for entity in entities:
-            uow.repository(type(entity)).add(entity)
-        await uow.commit()
-
-
 class Labelled(BaseModel):
     id: str | None = None
     labels: dict[str, str] = {}
@@ -258,8 +243,8 @@ async def test_dict_of_str_values_match_exactly(
     es_client: AsyncElasticsearch, index_prefix: str
 ) -> None:
     # without a dynamic template the server maps "Dark Red" as analyzed text: no term matches
-    registry = await _registered(es_client, index_prefix, Labelled)
-    await _store(es_client, registry, Labelled(id="1", labels={"color": "Dark Red"}))
+    registry = await registered(es_client, index_prefix, Labelled)
+    await store(es_client, registry, Labelled(id="1", labels={"color": "Dark Red"}))
 
     async with UnitOfWork(es_client, registry) as uow:
         repo = uow.repository(Labelled)
@@ -278,9 +263,9 @@ async def test_datetime_comparisons_are_exact_to_the_microsecond(
     es_client: AsyncElasticsearch, index_prefix: str
 ) -> None:
     # "...T12:00:00Z" without fraction is rounded up by the server for gt/lte/term
-    registry = await _registered(es_client, index_prefix, Event)
+    registry = await registered(es_client, index_prefix, Event)
     later = NOON + datetime.timedelta(milliseconds=500)
-    await _store(es_client, registry, Event(id="noon", at=NOON), Event(id="later", at=later))
+    await store(es_client, registry, Event(id="noon", at=NOON), Event(id="later", at=later))
 
     async with UnitOfWork(es_client, registry) as uow:
         repo = uow.repository(Event)
@@ -293,9 +278,9 @@ async def test_datetime_comparisons_are_exact_to_the_microsecond(
 async def test_a_bool_without_clauses_or_anything_matches_every_document(
     es_client: AsyncElasticsearch, index_prefix: str
 ) -> None:
-    registry = await _registered(es_client, index_prefix, Event)
+    registry = await registered(es_client, index_prefix, Event)
     old = NOON.replace(year=2020)
-    await _store(es_client, registry, Event(id="a", at=NOON), Event(id="b", at=old))
+    await store(es_client, registry, Event(id="a", at=NOON), Event(id="b", at=old))
 
     async with UnitOfWork(es_client, registry) as uow:
         repo = uow.repository(Event)
@@ -321,8 +306,8 @@ async def test_sort_names_resolve_to_the_stored_sortable_field(
 ) -> None:
     # sent unresolved, "title" sorts the analyzed text (400, fielddata) and "created" is no
     # stored name (400, no mapping found)
-    registry = await _registered(es_client, index_prefix, Post)
-    await _store(es_client, registry, *POSTS)
+    registry = await registered(es_client, index_prefix, Post)
+    await store(es_client, registry, *POSTS)
     mapping = registry.mapping_for(Post)
 
     found = await es_client.search(index=mapping.index, sort=to_sort_list(sort, on=mapping))
@@ -334,8 +319,8 @@ async def test_sort_names_resolve_to_the_stored_sortable_field(
 async def test_default_sort_names_resolve_in_repository_searches(
     es_client: AsyncElasticsearch, index_prefix: str, sort: str
 ) -> None:
-    registry = await _registered(es_client, index_prefix, Post, default_sort=sort)
-    await _store(es_client, registry, *POSTS)
+    registry = await registered(es_client, index_prefix, Post, default_sort=sort)
+    await store(es_client, registry, *POSTS)
 
     async with UnitOfWork(es_client, registry) as uow:
         assert [p.id for p in await uow.repository(Post).search()] == ["2", "1"]

@@ -17,6 +17,7 @@ from esorm.query import Pagination
 from esorm.repository import Repository
 from esorm.testing import record_requests
 from esorm.uow import UnitOfWork
+from tests.integration._support import seed
 
 pytestmark = pytest.mark.integration
 
@@ -135,13 +136,6 @@ def setup(es_client: AsyncElasticsearch, index_prefix: str) -> Setup:
         return make
 
     return build
-
-
-async def seed(make_uow: MakeUow, *entities: BaseModel) -> None:
-    async with make_uow(refresh=True, chunk_size=1000) as uow:
-        for entity in entities:
-            uow.add(entity)
-        await uow.commit()
 
 
 def blog(users: int = 20, posts: int = 100) -> list[BaseModel]:

@@ -38,9 +38,9 @@ from esorm.domain import (
     Text,
     UnsignedLong,
 )
-from esorm.indices import IndexManager
 from esorm.mapping import EntityMapping, Registry
 from esorm.uow import UnitOfWork
+from tests.integration._support import registered, store
 
 pytestmark = pytest.mark.integration
 
@@ -268,23 +268,6 @@ async def test_typed_queries_hit_the_document(
 # -- through a unit of work -------------------------------------------------------------------
 
 
-async def _registered(
-    es_client: AsyncElasticsearch, prefix: str, *entities: type[BaseModel]
-) -> Registry:
-    registry = Registry(prefix=prefix)
-    for entity in entities:
-        registry.register(entity)
-    await IndexManager(es_client, registry).create_all()
-    return registry
-
-
-async def _store(es_client: AsyncElasticsearch, registry: Registry, *entities: BaseModel) -> None:
-    async with UnitOfWork(es_client, registry, refresh=True) as uow:
-        for entity in entities:
-            uow.repository(type(entity)).add(entity)
-        await uow.commit()
-
-
 class Ticket(BaseModel):
     id: UUID7 | None = None  # the natural annotation for esorm's UUIDv7 ids
     title: str
@@ -293,10 +276,10 @@ class Ticket(BaseModel):
 async def test_a_generated_id_on_a_uuid7_field_is_a_uuid_and_commits(
     es_client: AsyncElasticsearch, index_prefix: str
 ) -> None:
-    registry = await _registered(es_client, index_prefix, Ticket)
+    registry = await registered(es_client, index_prefix, Ticket)
     ticket = Ticket(title="x")
 
-    await _store(es_client, registry, ticket)
+    await store(es_client, registry, ticket)
 
     assert isinstance(ticket.id, uuid.UUID)
     async with UnitOfWork(es_client, registry) as uow:
@@ -312,10 +295,10 @@ class StrictEvent(BaseModel):
 async def test_a_strict_entity_reads_back_its_source(
     es_client: AsyncElasticsearch, index_prefix: str
 ) -> None:
-    registry = await _registered(es_client, index_prefix, StrictEvent)
+    registry = await registered(es_client, index_prefix, StrictEvent)
     mapping = registry.mapping_for(StrictEvent)
     event = StrictEvent(id="e1", at=dt.datetime(2024, 1, 1, tzinfo=dt.UTC))
-    await _store(es_client, registry, event)
+    await store(es_client, registry, event)
 
     got = await es_client.get(index=mapping.index, id="e1")
 
@@ -325,9 +308,9 @@ async def test_a_strict_entity_reads_back_its_source(
 async def test_a_strict_entity_reads_back_through_a_repository(
     es_client: AsyncElasticsearch, index_prefix: str
 ) -> None:
-    registry = await _registered(es_client, index_prefix, StrictEvent)
+    registry = await registered(es_client, index_prefix, StrictEvent)
     event = StrictEvent(id="e1", at=dt.datetime(2024, 1, 1, tzinfo=dt.UTC))
-    await _store(es_client, registry, event)
+    await store(es_client, registry, event)
 
     async with UnitOfWork(es_client, registry) as uow:
         # python-mode strict validation refuses the stored ISO text of a datetime
@@ -348,8 +331,8 @@ class Closed(BaseModel):
 async def test_computed_fields_of_a_model_refusing_extras_read_back(
     es_client: AsyncElasticsearch, index_prefix: str
 ) -> None:
-    registry = await _registered(es_client, index_prefix, Closed)
-    await _store(es_client, registry, Closed(id="c", points=2))
+    registry = await registered(es_client, index_prefix, Closed)
+    await store(es_client, registry, Closed(id="c", points=2))
 
     async with UnitOfWork(es_client, registry) as uow:
         assert await uow.repository(Closed).get("c") == Closed(id="c", points=2)
@@ -365,9 +348,9 @@ async def test_dict_of_str_takes_any_str_after_a_date_like_one(
 ) -> None:
     # without a template, date detection maps labels.since as `date` from the first value
     # and the server refuses the next plain string
-    registry = await _registered(es_client, index_prefix, Labelled)
-    await _store(es_client, registry, Labelled(id="1", labels={"since": "2024-01-01"}))
-    await _store(es_client, registry, Labelled(id="2", labels={"since": "soon"}))
+    registry = await registered(es_client, index_prefix, Labelled)
+    await store(es_client, registry, Labelled(id="1", labels={"since": "2024-01-01"}))
+    await store(es_client, registry, Labelled(id="2", labels={"since": "soon"}))
 
     mapping = await es_client.indices.get_mapping(index=registry.mapping_for(Labelled).index)
     (index_mapping,) = mapping.body.values()

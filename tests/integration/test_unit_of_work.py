@@ -31,17 +31,11 @@ from tests.integration._blog import (
     Stamped,
     User,
 )
+from tests.integration._support import seed
 
 pytestmark = pytest.mark.integration
 
 MakeUow = Callable[..., BlogUnitOfWork]
-
-
-async def seed(make_uow: MakeUow, *entities: BaseModel) -> None:
-    async with make_uow(refresh=True) as uow:
-        for entity in entities:
-            uow.add(entity)
-        await uow.commit()
 
 
 # -- identity ---------------------------------------------------------------------------------

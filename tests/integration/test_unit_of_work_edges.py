@@ -26,17 +26,11 @@ from esorm.repository import Repository
 from esorm.testing import record_requests
 from esorm.uow import UnitOfWork
 from tests.integration._blog import BlogUnitOfWork, Counter, Note, Post, Stamped, User
+from tests.integration._support import seed
 
 pytestmark = pytest.mark.integration
 
 MakeUow = Callable[..., BlogUnitOfWork]
-
-
-async def seed(make_uow: MakeUow, *entities: BaseModel) -> None:
-    async with make_uow(refresh=True) as uow:
-        for entity in entities:
-            uow.add(entity)
-        await uow.commit()
 
 
 # -- entities that the shared blog registry does not have ---------------------------------------
