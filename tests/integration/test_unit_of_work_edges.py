@@ -55,22 +55,22 @@ class Article(BaseModel):
         return self.title.lower().replace(" ", "-")
 
 
-class ReviewUnitOfWork(UnitOfWork):
+class EdgeUnitOfWork(UnitOfWork):
     profiles: Repository[Profile]
     articles: Repository[Article]
 
 
 @pytest.fixture
-async def review_uow(
+async def edge_uow(
     es_client: AsyncElasticsearch, index_prefix: str
-) -> Callable[..., ReviewUnitOfWork]:
+) -> Callable[..., EdgeUnitOfWork]:
     registry = Registry().with_prefix(index_prefix + "r_")
     registry.register(Profile, index="profiles")
     registry.register(Article, index="articles")
     await IndexManager(es_client, registry).create_all()
 
-    def make(**options: Any) -> ReviewUnitOfWork:
-        return ReviewUnitOfWork(es_client, registry, **options)
+    def make(**options: Any) -> EdgeUnitOfWork:
+        return EdgeUnitOfWork(es_client, registry, **options)
 
     return make
 
@@ -136,16 +136,16 @@ async def test_full_get_after_partial_search_does_not_lose_data(
 
 
 async def test_partial_update_removes_dict_keys(
-    review_uow: Callable[..., ReviewUnitOfWork], es_client: AsyncElasticsearch
+    edge_uow: Callable[..., EdgeUnitOfWork], es_client: AsyncElasticsearch
 ) -> None:
-    async with review_uow(refresh=True) as uow:
+    async with edge_uow(refresh=True) as uow:
         uow.profiles.add(Profile(id="1", name="n", attrs={"a": "1", "b": "2"}))
         await uow.commit()
-    async with review_uow(refresh=True) as uow:
+    async with edge_uow(refresh=True) as uow:
         profile = await uow.profiles.get("1", source_includes=["attrs"])
         del profile.attrs["b"]
         await uow.commit()
-    async with review_uow() as uow:
+    async with edge_uow() as uow:
         assert (await uow.profiles.get("1")).attrs == {"a": "1"}
 
 
@@ -153,18 +153,18 @@ async def test_partial_update_removes_dict_keys(
 
 
 async def test_partial_update_writes_changed_extras(
-    review_uow: Callable[..., ReviewUnitOfWork],
+    edge_uow: Callable[..., EdgeUnitOfWork],
 ) -> None:
-    async with review_uow(refresh=True) as uow:
+    async with edge_uow(refresh=True) as uow:
         uow.profiles.add(Profile(id="1", name="n", color="red"))
         await uow.commit()
-    async with review_uow(refresh=True) as uow:
+    async with edge_uow(refresh=True) as uow:
         profile = await uow.profiles.get("1", source_includes=["name", "color"])
         assert profile.__pydantic_extra__ == {"color": "red"}
         profile.__pydantic_extra__["color"] = "blue"
         result = await uow.commit()
         assert result.updated == 1
-    async with review_uow() as uow:
+    async with edge_uow() as uow:
         stored = await uow.profiles.get("1")
         assert stored.__pydantic_extra__ == {"color": "blue"}
 
@@ -173,12 +173,12 @@ async def test_partial_update_writes_changed_extras(
 
 
 async def test_reading_a_cached_property_does_not_make_the_entity_dirty(
-    review_uow: Callable[..., ReviewUnitOfWork], es_client: AsyncElasticsearch
+    edge_uow: Callable[..., EdgeUnitOfWork], es_client: AsyncElasticsearch
 ) -> None:
-    async with review_uow(refresh=True) as uow:
+    async with edge_uow(refresh=True) as uow:
         uow.articles.add(Article(id="1", title="Hello World"))
         await uow.commit()
-    async with review_uow() as uow:
+    async with edge_uow() as uow:
         article = await uow.articles.get("1")
         assert article.slug == "hello-world"  # a read, not a change
         with record_requests(es_client) as log:
