@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from elasticsearch import ApiError, AsyncElasticsearch, TransportError
 
 from esorm.client import client_hosts, describe_connection_error
-from esorm.errors import ConnectionFailedError, IndexMissingError
+from esorm.errors import ConnectionFailedError, IndexMissingError, QueryError
 
 
 @contextmanager
@@ -26,4 +26,20 @@ def translate_errors(client: AsyncElasticsearch, action: str) -> Iterator[None]:
                 f"{action}: index {error.get('index', '?')!r} does not exist; create it with "
                 f"IndexManager(client, registry).create_all()"
             ) from exc
+        if exc.meta.status == 400:
+            raise QueryError(f"{action}: the server refused the request: {_reason(error)}") from exc
         raise
+
+
+def _reason(error: object) -> str:
+    """The most specific type and reason of an Elasticsearch error body."""
+    if not isinstance(error, dict):
+        return str(error)
+    root = error.get("root_cause")
+    if isinstance(root, list) and root and isinstance(root[0], dict):
+        error = root[0]
+    cause = error.get("caused_by")
+    reason = f"{error.get('type', 'error')}: {error.get('reason', '')}"
+    if isinstance(cause, dict) and cause.get("reason"):
+        reason += f" (caused by {cause.get('type')}: {cause['reason']})"
+    return reason

@@ -167,3 +167,12 @@ async def test_partial_load_without_defaults_says_what_is_missing(make_uow: Make
         with pytest.raises(InvalidEntityError, match="need defaults") as caught:
             await uow.users.search(source_includes=["region"])  # first_name has no default
         assert "User '1'" in str(caught.value) and "first_name" in str(caught.value)
+
+
+async def test_a_search_the_server_refuses_is_a_query_error_with_its_reason(
+    make_uow: MakeUow,
+) -> None:
+    async with make_uow() as uow:
+        with pytest.raises(QueryError, match="server refused") as caught:
+            await uow.counters.search({"no_such_query": {}})
+        assert "no_such_query" in str(caught.value) or "parsing" in str(caught.value)
