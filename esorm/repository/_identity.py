@@ -168,13 +168,17 @@ class Entry:
             and differs_from(self.entity, self.snapshot)
         )
 
-    def mark_written(self, seq_no: int, primary_term: int) -> None:
-        """Record a confirmed write: new version, fresh snapshot, clean."""
+    def mark_written(
+        self, seq_no: int, primary_term: int, snapshot: dict[str, Any] | None = None
+    ) -> None:
+        """Record a confirmed write: new version, clean as of `snapshot` (what was sent)."""
         self.seq_no = seq_no
         self.primary_term = primary_term
         self.state = State.CLEAN
         self.fresh = False
-        self.snapshot = take_snapshot(self.entity, self.mapping.exclude)
+        if snapshot is None:
+            snapshot = take_snapshot(self.entity, self.mapping.exclude)
+        self.snapshot = snapshot
 
 
 class IdentityMap:

@@ -135,7 +135,7 @@ def _apply(
         identity.discard(entry)
         outcome.deleted += 1
         return None
-    entry.mark_written(item["_seq_no"], item["_primary_term"])
+    entry.mark_written(item["_seq_no"], item["_primary_term"], operation.snapshot)
     if operation.action == "create":
         outcome.created += 1
     else:

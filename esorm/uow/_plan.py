@@ -13,7 +13,12 @@ from pydantic_core import PydanticSerializationError
 
 from esorm.errors import InvalidEntityError
 from esorm.repository import Entry, IdentityMap, State
-from esorm.repository._identity import changed_extras, changed_fields, differs_from
+from esorm.repository._identity import (
+    changed_extras,
+    changed_fields,
+    differs_from,
+    take_snapshot,
+)
 
 Action = Literal["create", "index", "update", "delete"]
 
@@ -27,6 +32,9 @@ class Operation:
     entry: Entry
     action: Action
     body: bytes
+    snapshot: dict[str, Any] | None = None
+    """The entity as serialized: what the entry holds as clean once the write is confirmed,
+    so a change made while the request is under way still counts as a change."""
 
     @property
     def size(self) -> int:
@@ -103,7 +111,8 @@ def chunk(
 def _write(entry: Entry, action: Action) -> Operation:
     _check_id_kept(entry)
     source = _source_json(entry)
-    return Operation(entry, action, _action_line(action, entry) + source + b"\n")
+    snapshot = take_snapshot(entry.entity, entry.mapping.exclude)
+    return Operation(entry, action, _action_line(action, entry) + source + b"\n", snapshot)
 
 
 _REPLACE_FIELDS = "for (k in params.doc.keySet()) { ctx._source[k] = params.doc[k] }"
@@ -132,7 +141,7 @@ def _partial_update(entry: Entry) -> Operation:
         doc.update(json.loads(_dumps(extras)))
     script = {"source": _REPLACE_FIELDS, "lang": "painless", "params": {"doc": doc}}
     body = _action_line("update", entry) + _dumps({"script": script}).encode() + b"\n"
-    return Operation(entry, "update", body)
+    return Operation(entry, "update", body, take_snapshot(entity, mapping.exclude))
 
 
 def _source_json(entry: Entry) -> bytes:

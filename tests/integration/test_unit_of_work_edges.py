@@ -488,3 +488,29 @@ async def test_put_of_a_tracked_instance_overwrites_unguarded(make_uow: MakeUow)
         await uow.commit()  # ConflictError: still a guarded `index`
     async with make_uow() as uow:
         assert (await uow.users.get("1")).first_name == "Mine"
+
+
+# -- a change made while a write is under way stays a change -------------------------------------
+
+
+async def test_a_change_made_while_the_write_is_under_way_is_not_marked_clean(
+    make_uow: MakeUow, es_client: AsyncElasticsearch
+) -> None:
+    async with make_uow(refresh=True) as uow:
+        user = uow.users.add(User(id="race", first_name="sent"))
+        original = es_client.transport.perform_request
+
+        async def change_while_answering(method: str, target: str, **kwargs: Any) -> Any:
+            answer = await original(method, target, **kwargs)
+            if target.split("?")[0].endswith("_bulk"):
+                user.first_name = "changed meanwhile"  # after the body went out
+            return answer
+
+        es_client.transport.perform_request = change_while_answering  # type: ignore[method-assign]
+        try:
+            await uow.commit()
+        finally:
+            es_client.transport.perform_request = original  # type: ignore[method-assign]
+        assert (await uow.commit()).updated == 1  # the late change is still pending
+    async with make_uow() as uow:
+        assert (await uow.users.get("race")).first_name == "changed meanwhile"
