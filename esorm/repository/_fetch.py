@@ -161,6 +161,13 @@ class Fetcher:
                     bucket = results.get(str(value))
                     if bucket is not None and (not bucket or bucket[-1] is not related):
                         bucket.append(related)
+        # targets added in this unit and not written yet point at their owners too
+        for entry in list(identity.bucket(target.entity, target.index).values()):
+            if entry.fresh and entry.state is not State.REMOVED:
+                for value in _values(getattr(entry.entity, spec.key)):
+                    bucket = results.get(str(value))
+                    if bucket is not None and all(item is not entry.entity for item in bucket):
+                        bucket.append(entry.entity)
         for owner_id, group in by_id.items():
             for owner in group:
                 _assign(owner, name, Many(results[owner_id]))

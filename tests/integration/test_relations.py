@@ -453,3 +453,21 @@ async def test_to_many_beyond_the_window_falls_back_to_a_point_in_time(
         assert [c.id for c in post.comments] == [f"c{i:02}" for i in range(12)]
         assert log.to("_search")[0].body["size"] == 5
         assert len(log.to("_pit")) == 2  # opened, then closed
+
+
+async def test_to_many_includes_targets_added_in_the_unit_and_leaves_out_removed_ones(
+    setup: Setup,
+) -> None:
+    make_uow = await setup()
+    await seed(make_uow, *blog(users=2, posts=4))
+    async with make_uow() as uow:
+        author = await uow.users.get("u00")
+        gone = await uow.posts.get("p000")
+        uow.posts.remove(gone)
+        draft = uow.posts.add(Post(id="draft", author_id="u00", title="unsent"))
+        newcomer = uow.users.add(User(id="new", first_name="N"))
+        first = uow.posts.add(Post(id="first", author_id="new", title="hello"))
+        await uow.users.load([author, newcomer], "posts")
+        assert [p.id for p in author.posts.get()] == ["p002", "draft"]
+        assert author.posts.get()[-1] is draft
+        assert newcomer.posts.get() == [first]
