@@ -128,9 +128,13 @@ class WriteFailure:
 class CommitError(EsormError):
     """Some operations of a commit failed; every failure is listed, the rest were written."""
 
-    def __init__(self, failures: Sequence[WriteFailure], written: int = 0) -> None:
+    def __init__(
+        self, failures: Sequence[WriteFailure], written: int = 0, written_before: int = 0
+    ) -> None:
         self.failures: tuple[WriteFailure, ...] = tuple(failures)
         self.written = written
+        self.written_before = written_before
+        """Operations earlier commits of the same `async with` block wrote."""
         lines = "\n".join(f"  - {f}" for f in self.failures)
         super().__init__(
             f"{len(self.failures)} of {len(self.failures) + written} operations failed "

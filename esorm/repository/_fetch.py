@@ -101,9 +101,10 @@ class Fetcher:
         identity = self._session.identity
         for doc_id, routing in wanted:
             entry = identity.get((target.entity, target.index, doc_id))
-            if entry is not None:
+            if entry is not None and entry.source_filter is None:
                 found[doc_id, routing] = None if entry.state is State.REMOVED else entry.entity
                 continue
+            # not tracked, or held only in part: fetched (a partial one is completed)
             doc: dict[str, Any] = {"_index": target.index, "_id": doc_id}
             if routing is not None:
                 doc["routing"] = routing
@@ -161,13 +162,18 @@ class Fetcher:
                     bucket = results.get(str(value))
                     if bucket is not None and (not bucket or bucket[-1] is not related):
                         bucket.append(related)
-        # targets added in this unit and not written yet point at their owners too
+        # tracked targets point at their owners too: added ones not written yet, and ones
+        # written by this unit that a search may not see yet (near-real-time refresh)
+        listed = {owner_id: {id(item) for item in items} for owner_id, items in results.items()}
         for entry in list(identity.bucket(target.entity, target.index).values()):
-            if entry.fresh and entry.state is not State.REMOVED:
-                for value in _values(getattr(entry.entity, spec.key)):
-                    bucket = results.get(str(value))
-                    if bucket is not None and all(item is not entry.entity for item in bucket):
-                        bucket.append(entry.entity)
+            if entry.state is State.REMOVED:
+                continue
+            for value in _values(getattr(entry.entity, spec.key)):
+                owner_id = str(value)
+                seen = listed.get(owner_id)
+                if seen is not None and id(entry.entity) not in seen:
+                    seen.add(id(entry.entity))
+                    results[owner_id].append(entry.entity)
         for owner_id, group in by_id.items():
             for owner in group:
                 _assign(owner, name, Many(results[owner_id]))
@@ -212,9 +218,7 @@ class Fetcher:
         async with self._slots:
             with translate_errors(session.client, f"search {target.name}"):
                 response = await session.client.search(index=target.index, **body)
-        result = read_result(
-            session, target, response.body, source_filtered=False, track=self._track
-        )
+        result = read_result(session, target, response.body, source_filter=None, track=self._track)
         items: list[BaseModel] = result.items
         more_found = not result.total_is_exact or result.total > first
         if more_wanted and len(items) >= first and more_found:

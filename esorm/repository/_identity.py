@@ -14,6 +14,9 @@ from pydantic import BaseModel
 from esorm.mapping import EntityMapping
 from esorm.mapping._mutability import IMMUTABLE_VALUES
 
+SourceFilter = tuple[tuple[str, ...], tuple[str, ...]]
+"""The `_source` includes and excludes an entity was loaded with."""
+
 IdentityKey = tuple[type[BaseModel], str, str]
 """(entity type, concrete index, document id): unique per document within a unit of work."""
 
@@ -137,7 +140,9 @@ class Entry:
     """One tracked document: the entity plus index, id, version, routing, state and snapshot.
 
     `seq_no` 0 is a real version; None means the server has not confirmed any version yet.
-    `source_filtered` marks an entity loaded with only part of its `_source`.
+    `source_filter` holds the (includes, excludes) an entity was loaded with when it was
+    loaded with only part of its `_source`; `guarded` is False after `put()`, whose
+    writes and deletes go without a version check.
     """
 
     entity: BaseModel
@@ -149,9 +154,15 @@ class Entry:
     seq_no: int | None = None
     primary_term: int | None = None
     snapshot: dict[str, Any] | None = field(default=None, repr=False)
-    source_filtered: bool = False
+    source_filter: SourceFilter | None = None
     fresh: bool = False
     """Added or put in this unit and not written yet: its first write sets `created_at`."""
+    guarded: bool = True
+
+    @property
+    def source_filtered(self) -> bool:
+        """True for an entity loaded with only part of its `_source`."""
+        return self.source_filter is not None
 
     @property
     def key(self) -> IdentityKey:
@@ -176,6 +187,7 @@ class Entry:
         self.primary_term = primary_term
         self.state = State.CLEAN
         self.fresh = False
+        self.guarded = True  # a put is written: from here on it is a loaded document
         if snapshot is None:
             snapshot = take_snapshot(self.entity, self.mapping.exclude)
         self.snapshot = snapshot

@@ -20,7 +20,13 @@ from esorm.query import (
     to_query_dict,
 )
 from esorm.repository._relations import plan_relations
-from esorm.repository._search import HitStream, SearchResult, read_result, search_body
+from esorm.repository._search import (
+    HitStream,
+    SearchResult,
+    read_result,
+    search_body,
+    source_filter_of,
+)
 from esorm.repository._session import Session, operation
 from esorm.repository._transport import translate_errors
 
@@ -79,7 +85,7 @@ class QueryMethods(Generic[E]):
             self._session,
             self._mapping,
             response,
-            source_filtered=bool(source_includes or source_excludes),
+            source_filter=source_filter_of(source_includes, source_excludes),
             offset=offset or 0,
         )
         if plan is not None:

@@ -13,6 +13,7 @@ from esorm.mapping import EntityMapping
 from esorm.repository._identity import Entry, State
 from esorm.repository._queries import QueryMethods
 from esorm.repository._relations import RelationPlan, plan_relations
+from esorm.repository._search import source_filter_of
 from esorm.repository._session import Session, operation
 from esorm.repository._transport import translate_errors
 
@@ -103,14 +104,15 @@ class Repository(QueryMethods[E], Generic[E]):
         mapping = self._mapping
         plan = plan_relations(self._session.registry, mapping, load, depth)
         doc_id = str(doc_id)
-        filtered = bool(source_includes or source_excludes)
+        wanted = source_filter_of(source_includes, source_excludes)
         entry = self._entry(doc_id)
         if entry is not None:
             if entry.state is State.REMOVED:
                 return None
-            if filtered or not entry.source_filtered:
+            if entry.source_filter is None or entry.source_filter == wanted:
                 return await self._with_relations(plan, entry.entity)  # type: ignore[arg-type]
-            # a full read of a partially loaded entity: fetched, then completed in place
+            # it holds other fields than asked for: loaded in full, completed in place
+            wanted = source_includes = source_excludes = None
         routing = self._routing_for(doc_id, routing)
         params: dict[str, Any] = {"index": mapping.index, "id": doc_id}
         if routing is not None:
@@ -125,7 +127,7 @@ class Repository(QueryMethods[E], Generic[E]):
         if not body.get("found"):
             _raise_if_index_missing(body, mapping)
             return None
-        entity = self._session.hydrate(mapping, body, routing=routing, source_filtered=filtered)
+        entity = self._session.hydrate(mapping, body, routing=routing, source_filter=wanted)
         return await self._with_relations(plan, entity)
 
     @operation
@@ -225,6 +227,13 @@ class Repository(QueryMethods[E], Generic[E]):
             response = await self._session.lenient.exists(
                 index=self._mapping.index, id=doc_id, routing=routing
             )
+            if not response and not await self._session.client.indices.exists(
+                index=self._mapping.index
+            ):
+                # a HEAD answer has no body: tell "no such document" from "no such index"
+                _raise_if_index_missing(
+                    {"error": {"type": "index_not_found_exception"}}, self._mapping
+                )
         return bool(response)
 
     # -- registering changes (written by the unit of work's commit) -------------------------

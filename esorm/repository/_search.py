@@ -14,6 +14,7 @@ from pydantic import BaseModel
 from esorm.errors import QueryError
 from esorm.mapping import EntityMapping
 from esorm.query import QueryLike, SortLike, to_query_dict, to_sort_list
+from esorm.repository._identity import SourceFilter
 from esorm.repository._session import Session
 
 if TYPE_CHECKING:
@@ -86,18 +87,27 @@ def search_body(
     return body
 
 
+def source_filter_of(
+    includes: Sequence[str] | None, excludes: Sequence[str] | None
+) -> SourceFilter | None:
+    """The filter a read asked for, as entries record it; None for the whole `_source`."""
+    if not includes and not excludes:
+        return None
+    return (tuple(includes or ()), tuple(excludes or ()))
+
+
 def read_result(
     session: Session,
     mapping: EntityMapping[E],
     response: Mapping[str, Any],
     *,
-    source_filtered: bool,
+    source_filter: SourceFilter | None,
     track: bool = True,
     offset: int = 0,
 ) -> SearchResult[E]:
     """Hydrate every hit through the identity map and read totals and aggregations."""
     hits = response["hits"]
-    items = session.hydrate_all(mapping, hits["hits"], source_filtered=source_filtered, track=track)
+    items = session.hydrate_all(mapping, hits["hits"], source_filter=source_filter, track=track)
     total = hits.get("total")
     if total is None:  # not counted: all that is known is what this window holds
         total = {"value": offset + len(hits["hits"]), "relation": "gte"}
@@ -167,7 +177,7 @@ class HitStream(Generic[E]):
         return self
 
     async def __anext__(self) -> E:
-        if not self._buffer:
+        while not self._buffer:  # a page may hold only entities removed in this unit
             if self._exhausted or self._closed:
                 await self.aclose()  # the last page was short: done, free the point in time
                 raise StopAsyncIteration
@@ -176,9 +186,6 @@ class HitStream(Generic[E]):
             except BaseException:
                 await self.aclose()
                 raise
-            if not self._buffer:
-                await self.aclose()
-                raise StopAsyncIteration
         return self._buffer.pop()
 
     async def _fetch(self) -> None:
@@ -218,8 +225,12 @@ class HitStream(Generic[E]):
             self._exhausted = True
         if hits:
             self._after = hits[-1]["sort"]
-        filtered = bool(self._includes or self._excludes)
-        entities = session.hydrate_all(mapping, hits, source_filtered=filtered, track=self._track)
+        entities = session.hydrate_all(
+            mapping,
+            hits,
+            source_filter=source_filter_of(self._includes, self._excludes),
+            track=self._track,
+        )
         if self._relations is not None:
             await self._relations.load(session, entities, track=self._track)
         entities.reverse()  # popped from the end

@@ -6,6 +6,7 @@ import asyncio
 import functools
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any, ParamSpec, TypeVar
 
 from elasticsearch import AsyncElasticsearch
@@ -13,10 +14,13 @@ from pydantic import BaseModel, ValidationError
 
 from esorm.errors import InvalidEntityError, UnitOfWorkStateError
 from esorm.mapping import EntityMapping, Registry
-from esorm.repository._identity import Entry, IdentityMap, State, take_snapshot
+from esorm.repository._identity import Entry, IdentityMap, SourceFilter, State, take_snapshot
 
 E = TypeVar("E", bound=BaseModel)
 P = ParamSpec("P")
+
+_INSIDE: ContextVar[Session | None] = ContextVar("esorm_operation", default=None)
+"""The session whose operation the current context runs in (inherited by child tasks)."""
 R = TypeVar("R")
 
 
@@ -51,10 +55,14 @@ class Session:
     # -- use from one task at a time ----------------------------------------------------------
 
     def guard(self) -> None:
-        """Refuse use outside the unit's block, or while another task runs an operation."""
+        """Refuse use outside the unit's block, or while another task runs an operation.
+
+        Tasks an operation starts itself (relations loading concurrently) inherit its
+        context and pass.
+        """
         self._guard()
         busy = self._busy
-        if busy is not None and busy is not asyncio.current_task():
+        if busy is not None and busy is not asyncio.current_task() and _INSIDE.get() is not self:
             raise UnitOfWorkStateError(
                 f"this unit of work is in use by task {busy.get_name()!r} at the same time; "
                 f"a unit of work serves one task at a time: create one per task"
@@ -67,9 +75,11 @@ class Session:
         if self._busy is None:
             self._busy = asyncio.current_task()
         self._depth += 1
+        token = _INSIDE.set(self)
         try:
             yield
         finally:
+            _INSIDE.reset(token)
             self._depth -= 1
             if not self._depth:
                 self._busy = None
@@ -82,7 +92,7 @@ class Session:
         hit: Mapping[str, Any],
         *,
         routing: str | None = None,
-        source_filtered: bool = False,
+        source_filter: SourceFilter | None = None,
         track: bool = True,
     ) -> E:
         """The tracked entity for one hit (also a removed one); see `hydrate_all`."""
@@ -90,7 +100,7 @@ class Session:
             mapping,
             (hit,),
             routing=routing,
-            source_filtered=source_filtered,
+            source_filter=source_filter,
             track=track,
             skip_removed=False,
         )[0]
@@ -111,13 +121,16 @@ class Session:
         full = mapping.from_source(hit.get("_source") or {}, entry.id)
         entity = entry.entity
         relations = {name: entity.__dict__[name] for name in mapping.exclude or ()}
+        # cached properties computed from the partial values are stale now
+        for name in [key for key in entity.__dict__ if key not in type(entity).model_fields]:
+            del entity.__dict__[name]
         entity.__dict__.update(full.__dict__)
         entity.__dict__.update(relations)
         entity.__pydantic_fields_set__.update(full.__pydantic_fields_set__)
         if full.__pydantic_extra__ is not None:
             object.__setattr__(entity, "__pydantic_extra__", full.__pydantic_extra__)
         entry.seq_no, entry.primary_term = hit.get("_seq_no"), hit.get("_primary_term")
-        entry.source_filtered = False
+        entry.source_filter = None
         entry.snapshot = take_snapshot(entity, mapping.exclude)
 
     def hydrate_all(
@@ -126,7 +139,7 @@ class Session:
         hits: Iterable[Mapping[str, Any]],
         *,
         routing: str | None = None,
-        source_filtered: bool = False,
+        source_filter: SourceFilter | None = None,
         track: bool = True,
         skip_removed: bool = True,
     ) -> list[E]:
@@ -160,7 +173,7 @@ class Session:
                 if entry is not None:
                     if entry.state is removed and skip_removed:
                         continue
-                    if entry.source_filtered and not source_filtered:
+                    if entry.source_filter is not None and source_filter is None:
                         self.complete(entry, hit)
                     append(entry.entity)  # type: ignore[arg-type]
                     continue
@@ -189,14 +202,14 @@ class Session:
                     hit.get("_seq_no"),
                     hit.get("_primary_term"),
                     take_snapshot(entity, exclude, deep),
-                    source_filtered,
+                    source_filter,
                 )
                 bucket[doc_id] = entry
                 by_object[id(entity)] = entry
         except ValidationError as exc:
             hint = (
                 "; fields left out by source_includes/source_excludes need defaults"
-                if source_filtered
+                if source_filter is not None
                 else ""
             )
             raise InvalidEntityError(
@@ -222,9 +235,15 @@ class Session:
         if known is not None:
             if known.state is State.REMOVED:
                 known.state = State.CLEAN if known.seq_no is not None else State.NEW
-            if overwrite and known.state is State.CLEAN:
-                # last write wins from here: no guard, and written even if unchanged
-                known.seq_no = known.primary_term = None
+            if overwrite:
+                if known.source_filter is not None:
+                    raise InvalidEntityError(
+                        f"{mapping.name} {known.id!r} was loaded with part of its fields; "
+                        f"put() would overwrite the others with defaults: load it in full"
+                    )
+                # last write wins from here: unguarded, and written even if unchanged
+                known.state = State.CLEAN
+                known.guarded = False
                 known.snapshot = {}
             return known
         validate(mapping, entity)
@@ -252,16 +271,18 @@ class Session:
                     f"leave the old document on its shard: commit the removal first"
                 )
             # re-adding over a removed document: replace it, guarded by the removed version
-            # unless the caller wants the last write to win
+            # unless the caller wants the last write to win; the version stays known, so
+            # removing the replacement again still deletes the document
             entry.state = State.CLEAN
-            if not overwrite:
-                entry.seq_no, entry.primary_term = clash.seq_no, clash.primary_term
+            entry.seq_no, entry.primary_term = clash.seq_no, clash.primary_term
+            entry.guarded = not overwrite
             entry.index = clash.index
             entry.snapshot = {}
             self.identity.discard(clash)
         elif overwrite:
             # clean, with no version and an empty snapshot: planned as an unguarded `index`
             entry.state = State.CLEAN
+            entry.guarded = False
             entry.snapshot = {}
         self.identity.put(entry)
         return entry
@@ -275,8 +296,8 @@ class Session:
                 f"load it with get() first, so its delete can be guarded by its version"
             )
         if entry.state is State.NEW or entry.seq_no is None:
-            # never written, or put without knowing the stored version: nothing to guard a
-            # delete with, so removing it only forgets it
+            # never written, or put without ever loading the document: no stored version
+            # anyone here saw, so removing it only forgets the pending write
             self.identity.discard(entry)
         else:
             entry.state = State.REMOVED

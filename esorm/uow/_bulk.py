@@ -44,6 +44,8 @@ class Outcome:
     deleted: int = 0
     requests: int = 0
     failures: list[WriteFailure] = field(default_factory=list)
+    confirmed: set[int] = field(default_factory=set)
+    """Ids of the operations the server confirmed."""
 
     @property
     def written(self) -> int:
@@ -57,14 +59,15 @@ async def send(
     operations: Sequence[Operation],
     settings: BulkSettings,
     refresh: Refresh,
+    outcome: Outcome,
 ) -> Outcome:
     """Send every operation, apply each confirmed one to its entry, collect the failures.
 
     Items the server rejects with 429 are sent again with backoff before being reported.
-    A transport failure stops the flush: what was confirmed so far is applied, the rest
-    keeps its pre-commit state, and `TransportFailedError` says so.
+    A transport failure stops the flush: what was confirmed so far is applied (and in
+    `outcome`, which the caller owns), the rest keeps its pre-commit state, and
+    `TransportFailedError` says so.
     """
-    outcome = Outcome()
     pending = list(operations)
     for attempt in range(settings.rejected_retries + 1):
         rejected: list[tuple[Operation, dict[str, Any]]] = []
@@ -131,6 +134,7 @@ def _apply(
     if status >= 300 or "error" in item:
         outcome.failures.append(_failure(operation, item))
         return None
+    outcome.confirmed.add(id(operation))
     if operation.action == "delete":
         identity.discard(entry)
         outcome.deleted += 1

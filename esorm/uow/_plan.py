@@ -35,6 +35,14 @@ class Operation:
     snapshot: dict[str, Any] | None = None
     """The entity as serialized: what the entry holds as clean once the write is confirmed,
     so a change made while the request is under way still counts as a change."""
+    stamps_before: tuple[Any, Any] | None = None
+    """The timestamps the entity had before this commit stamped it, put back if the write
+    is not confirmed."""
+
+    def restore_stamps(self) -> None:
+        """Put the entity's timestamps back as they were before this commit."""
+        if self.stamps_before is not None:
+            _restore_stamps(self.entry, *self.stamps_before)
 
     @property
     def size(self) -> int:
@@ -69,20 +77,24 @@ def plan_operations(identity: IdentityMap, now: datetime.datetime) -> list[Opera
                         continue
                 elif not differs_from(entity, snapshot):
                     continue
-                if entry.fresh:  # put, not written yet: no stored document to stay on
+                if entry.seq_no is None:  # put of a document never loaded: route as it is
                     entry.routing = entry.mapping.routing_of(entity)
                 else:
                     _check_routing_kept(entry)
-                _stamp(entry, now, entry.fresh, stamped)
+                before = _stamp(entry, now, entry.fresh, stamped)
                 if entry.source_filtered:
-                    append(_partial_update(entry))
+                    operation = _partial_update(entry)
                 else:
-                    append(_write(entry, "index"))
+                    operation = _write(entry, "index")
+                operation.stamps_before = before
+                append(operation)
             elif state is new:
                 # routing follows the entity as it is now, not as it was when added
                 entry.routing = entry.mapping.routing_of(entry.entity)
-                _stamp(entry, now, True, stamped)
-                append(_write(entry, "create"))
+                before = _stamp(entry, now, True, stamped)
+                operation = _write(entry, "create")
+                operation.stamps_before = before
+                append(operation)
             else:
                 append(Operation(entry, "delete", _action_line("delete", entry)))
     except BaseException:
@@ -115,23 +127,28 @@ def _write(entry: Entry, action: Action) -> Operation:
     return Operation(entry, action, _action_line(action, entry) + source + b"\n", snapshot)
 
 
-_REPLACE_FIELDS = "for (k in params.doc.keySet()) { ctx._source[k] = params.doc[k] }"
-"""Replaces each sent top-level field whole; a `doc` update would merge objects, keeping
-keys the entity no longer has."""
+_REPLACE_FIELDS = (
+    "for (k in params.doc.keySet()) { ctx._source[k] = params.doc[k] } "
+    "for (k in params.remove) { ctx._source.remove(k) }"
+)
+"""Replaces each sent top-level field whole and drops removed extras; a `doc` update
+would merge objects, keeping keys the entity no longer has."""
 
 
 def _partial_update(entry: Entry) -> Operation:
     """A guarded update of the changed fields only, so fields never loaded survive.
 
-    Sends every changed field (and changed extras) whole, plus computed fields, which
-    may depend on them.
+    Sends every changed field (and changed extras) whole. Refuses, before anything is
+    sent, what a partial load cannot write safely: a field whose sub-fields were filtered
+    (it holds only part of its stored object) and entities with computed fields (they
+    would be computed from defaults).
     """
     _check_id_kept(entry)
     entity = entry.entity
     mapping = entry.mapping
     snapshot = entry.snapshot or {}
     changed = changed_fields(entity, snapshot) - (mapping.exclude or set())
-    changed |= set(type(entity).model_computed_fields)
+    _check_partial_write(entry, changed)
     try:
         doc = entity.model_dump(mode="json", by_alias=True, include=changed, warnings="error")
     except PydanticSerializationError as exc:
@@ -139,9 +156,32 @@ def _partial_update(entry: Entry) -> Operation:
     extras = changed_extras(entity, snapshot)
     if extras:
         doc.update(json.loads(_dumps(extras)))
-    script = {"source": _REPLACE_FIELDS, "lang": "painless", "params": {"doc": doc}}
+    removed = sorted(
+        set(snapshot.get("__pydantic_extra__") or {}) - set(entity.__pydantic_extra__ or {})
+    )
+    params = {"doc": doc, "remove": removed}
+    script = {"source": _REPLACE_FIELDS, "lang": "painless", "params": params}
     body = _action_line("update", entry) + _dumps({"script": script}).encode() + b"\n"
     return Operation(entry, "update", body, take_snapshot(entity, mapping.exclude))
+
+
+def _check_partial_write(entry: Entry, changed: set[str]) -> None:
+    mapping = entry.mapping
+    name = f"{mapping.name} {entry.id!r}"
+    if type(entry.entity).model_computed_fields:
+        raise InvalidEntityError(
+            f"{name} was loaded with part of its fields and has computed fields, which would "
+            f"be computed from defaults: load it in full to change it. Nothing was sent."
+        )
+    includes, excludes = entry.source_filter or ((), ())
+    cut = {path.split(".", 1)[0] for path in (*includes, *excludes) if "." in path}
+    stored = {mapping.stored_names.get(field, field) for field in changed}
+    if stored & cut:
+        raise InvalidEntityError(
+            f"{name}: {sorted(stored & cut)} were loaded with only some of their sub-fields; "
+            f"writing them would drop the others: load it in full to change them. "
+            f"Nothing was sent."
+        )
 
 
 def _source_json(entry: Entry) -> bytes:
@@ -167,7 +207,12 @@ def _action_line(action: Action, entry: Entry) -> bytes:
     if entry.routing is not None:
         parts.append(',"routing":')
         parts.append(_json_string(entry.routing))
-    if action != "create" and entry.seq_no is not None and entry.primary_term is not None:
+    if (
+        action != "create"
+        and entry.guarded
+        and entry.seq_no is not None
+        and entry.primary_term is not None
+    ):
         parts.append(
             f',"if_seq_no":{int(entry.seq_no)},"if_primary_term":{int(entry.primary_term)}'
         )
@@ -212,16 +257,17 @@ def _stamp(
     now: datetime.datetime,
     created: bool,
     stamped: list[tuple[Entry, Any, Any]],
-) -> None:
+) -> tuple[Any, Any] | None:
     stamps = entry.mapping.timestamps
     if stamps is None:
-        return
+        return None
     entity = entry.entity
     before = (getattr(entity, stamps.created), getattr(entity, stamps.updated))
     stamped.append((entry, *before))
     if created and before[0] is None:
         setattr(entity, stamps.created, now)
     setattr(entity, stamps.updated, now)
+    return before
 
 
 def _restore_stamps(entry: Entry, created: Any, updated: Any) -> None:

@@ -24,8 +24,9 @@ async def run_with_retry(
     """Await `work()` until it succeeds without a `ConflictError`, at most `attempts` times.
 
     `work` must load what it changes afresh on every call (a new `async with uow:`
-    block does). A conflict whose commit already wrote other operations is raised at
-    once: running the work again would write those twice. Waits a random time up to
+    block does). A conflict after anything of the attempt was written (by the failing
+    commit or an earlier one in the same block) is raised at once: running the work
+    again would write that twice. Waits a random time up to
     `base_delay * 2**attempt` (capped at `max_delay`) between attempts: full jitter,
     so contending tasks spread out.
     The last `ConflictError` is raised when every attempt conflicted.
@@ -38,7 +39,7 @@ async def run_with_retry(
         except ConflictError as conflict:
             # a commit that wrote part of its operations cannot be re-run without
             # writing that part twice
-            if attempt == attempts - 1 or conflict.written:
+            if attempt == attempts - 1 or conflict.written or conflict.written_before:
                 raise
             await asyncio.sleep(random.uniform(0, min(max_delay, base_delay * 2**attempt)))
     raise AssertionError("unreachable")  # pragma: no cover

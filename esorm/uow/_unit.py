@@ -16,7 +16,7 @@ from pydantic import BaseModel
 from esorm.errors import CommitError, ConflictError, UnitOfWorkStateError
 from esorm.mapping import Registry
 from esorm.repository import Repository, Session
-from esorm.uow._bulk import BulkSettings, Refresh, send
+from esorm.uow._bulk import BulkSettings, Outcome, Refresh, send
 from esorm.uow._plan import plan_operations
 from esorm.uow._retry import run_with_retry
 
@@ -86,6 +86,7 @@ class UnitOfWork:
             rejected_backoff=rejected_backoff,
         )
         self._phase = Phase.IDLE
+        self._written = 0  # operations confirmed since the block was entered
         self._repositories: dict[type[BaseModel], Repository[Any]] = {}
         for name, (repository_class, entity) in _declared_repositories(type(self)).items():
             repository = repository_class(self._session, entity)
@@ -100,6 +101,7 @@ class UnitOfWork:
                 f"{type(self).__name__} is already in use; create one unit of work per task"
             )
         self._phase = Phase.ACTIVE
+        self._written = 0
         return self
 
     async def __aexit__(
@@ -168,19 +170,29 @@ class UnitOfWork:
             if not operations:
                 return CommitResult()
             self._phase = Phase.COMMITTING
+            outcome = Outcome()
             try:
-                outcome = await send(
+                await send(
                     self._session.client,
                     self._session.identity,
                     operations,
                     self._bulk,
                     self._bulk.refresh if refresh is None else refresh,
+                    outcome,
                 )
             finally:
                 self._phase = Phase.ACTIVE
+                self._written += outcome.written
+                for operation in operations:  # what was not written keeps its timestamps
+                    if id(operation) not in outcome.confirmed:
+                        operation.restore_stamps()
         if outcome.failures:
             error = ConflictError if all(f.is_conflict for f in outcome.failures) else CommitError
-            raise error(outcome.failures, written=outcome.written)
+            raise error(
+                outcome.failures,
+                written=outcome.written,
+                written_before=self._written - outcome.written,
+            )
         return CommitResult(outcome.created, outcome.updated, outcome.deleted, outcome.requests)
 
     async def rollback(self) -> None:

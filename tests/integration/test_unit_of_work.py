@@ -578,9 +578,12 @@ async def test_partially_loaded_entity_is_written_as_a_guarded_partial_update(
             },
             {
                 "script": {
-                    "source": "for (k in params.doc.keySet()) { ctx._source[k] = params.doc[k] }",
+                    "source": (
+                        "for (k in params.doc.keySet()) { ctx._source[k] = params.doc[k] } "
+                        "for (k in params.remove) { ctx._source.remove(k) }"
+                    ),
                     "lang": "painless",
-                    "params": {"doc": {"first_name": "Anna"}},
+                    "params": {"doc": {"first_name": "Anna"}, "remove": []},
                 }
             },
         ]

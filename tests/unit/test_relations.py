@@ -220,7 +220,7 @@ def test_partial_updates_never_send_relations() -> None:
     identity = IdentityMap()
     entry = Entry(member, mapping, mapping.index, "m", None, State.CLEAN, 1, 1)
     entry.snapshot = take_snapshot(member, mapping.exclude)
-    entry.source_filtered = True
+    entry.source_filter = (("name",), ())
     identity.put(entry)
     member.__dict__["friends"] = Many([])
     member.name = "Bea"
