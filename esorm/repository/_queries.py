@@ -67,7 +67,6 @@ class QueryMethods(Generic[E]):
                 loads the registry's defaults.
             depth: how many hops default relations follow (the registry's by default).
         """
-        self._session.guard()
         plan = plan_relations(self._session.registry, self._mapping, load, depth)
         body = search_body(
             self._mapping,
@@ -187,7 +186,6 @@ class QueryMethods(Generic[E]):
     @operation
     async def count(self, query: QueryLike | None = None, *, routing: str | None = None) -> int:
         """The exact number of matches (not capped at 10,000)."""
-        self._session.guard()
         params: dict[str, Any] = {"index": self._mapping.index}
         query_body = to_query_dict(query)
         if query_body is not None:
@@ -203,7 +201,6 @@ class QueryMethods(Generic[E]):
         self, aggs: Mapping[str, Any], query: QueryLike | None = None, *, routing: str | None = None
     ) -> dict[str, Any]:
         """Run aggregations (optionally over a query's matches) and return their results."""
-        self._session.guard()
         if not aggs:
             raise QueryError("aggregate() needs at least one aggregation")
         body = search_body(self._mapping, query=query, size=0, aggs=aggs, track_total_hits=False)

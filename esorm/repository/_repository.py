@@ -100,7 +100,6 @@ class Repository(QueryMethods[E], Generic[E]):
         depth: int | None = None,
     ) -> E | None:
         """Like `get`, but None when the document does not exist."""
-        self._session.guard()
         mapping = self._mapping
         plan = plan_relations(self._session.registry, mapping, load, depth)
         doc_id = str(doc_id)
@@ -145,7 +144,6 @@ class Repository(QueryMethods[E], Generic[E]):
             routing: one routing value for all ids, or one per id.
             load, depth: relations to load for all of them at once, as for `get`.
         """
-        self._session.guard()
         mapping = self._mapping
         plan = plan_relations(self._session.registry, mapping, load, depth)
         id_list = [str(i) for i in ids]
@@ -200,7 +198,6 @@ class Repository(QueryMethods[E], Generic[E]):
                 the registry's defaults.
             depth: how many hops default relations follow (the registry's by default).
         """
-        self._session.guard()
         items = list(entities)
         for entity in items:
             if type(entity) is not self._mapping.entity:
@@ -217,7 +214,6 @@ class Repository(QueryMethods[E], Generic[E]):
     @operation
     async def exists(self, doc_id: str, *, routing: str | None = None) -> bool:
         """Whether the document exists, as this unit of work sees it (pending adds count)."""
-        self._session.guard()
         doc_id = str(doc_id)
         entry = self._session.identity.get((self._mapping.entity, self._mapping.index, doc_id))
         if entry is not None:
