@@ -9,7 +9,7 @@ from functools import cached_property
 
 import pytest
 from elasticsearch import AsyncElasticsearch
-from pydantic import BaseModel, ConfigDict, Field, computed_field
+from pydantic import BaseModel, ConfigDict, Field
 
 from esorm.errors import ConflictError, IndexMissingError, InvalidEntityError
 from esorm.mapping import Registry
@@ -115,36 +115,6 @@ async def test_partial_update_writes_a_removed_extra(
         await uow.commit()
     stored = (await es_client.get(index=registry.mapping_for(Profile).index, id="1"))["_source"]
     assert "color" not in stored, stored
-
-
-# -- no computed field is written from defaults ----------------------------------------------------
-
-
-class Person(BaseModel):
-    id: str
-    first: str = ""
-    last: str = ""
-
-    @computed_field  # type: ignore[prop-decorator]
-    @property
-    def full_name(self) -> str:
-        return f"{self.first} {self.last}"
-
-
-async def test_partial_update_does_not_store_computed_fields_from_unloaded_inputs(
-    es_client: AsyncElasticsearch, index_prefix: str
-) -> None:
-    registry = await registered(es_client, index_prefix + "pc_", Person)
-    await store(es_client, registry, Person(id="1", first="Ann", last="Lee"))
-    async with UnitOfWork(es_client, registry) as uow:
-        person = await uow.repository(Person).get("1", source_includes=["first"])
-        person.first = "Bea"
-        try:
-            await uow.commit()
-        except Exception:  # refusing would be fine
-            return
-    stored = (await es_client.get(index=registry.mapping_for(Person).index, id="1"))["_source"]
-    assert (stored["last"], stored["full_name"]) == ("Lee", "Bea Lee"), stored
 
 
 # -- a failed write leaves the timestamps as they were ---------------------------------------------
