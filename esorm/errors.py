@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Self
 
 __all__ = [
     "CommitError",
@@ -78,6 +78,16 @@ class NotFoundError(EsormError):
 
 class IndexMissingError(EsormError):
     """An entity's index does not exist yet; create it through the index manager."""
+
+    @classmethod
+    def of(cls, index: str, *, entity: str | None = None, action: str | None = None) -> Self:
+        """The error for a missing index, named (with its entity) and with what to do."""
+        owner = f" of {entity}" if entity else ""
+        prefix = f"{action}: " if action else ""
+        return cls(
+            f"{prefix}index {index!r}{owner} does not exist; create it with "
+            f"IndexManager(client, registry).create_all()"
+        )
 
 
 class InvalidEntityError(EsormError):

@@ -7,6 +7,10 @@ from esorm.client._connect import connect, create_client, wait_until_ready
 from esorm.client._errors import (
     client_hosts,
     describe_connection_error,
+    error_reason,
+    error_type,
+    is_compat_header_rejection,
+    translate_errors,
     translate_transport_errors,
 )
 from esorm.client._redact import redact_url, split_userinfo
@@ -22,9 +26,13 @@ __all__ = [
     "connect",
     "create_client",
     "describe_connection_error",
+    "error_reason",
+    "error_type",
     "install_hint",
+    "is_compat_header_rejection",
     "redact_url",
     "split_userinfo",
+    "translate_errors",
     "translate_transport_errors",
     "wait_until_ready",
 ]

@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any
 
 from elasticsearch import ApiError, AsyncElasticsearch, TransportError, UnsupportedProductError
 
+from esorm._internal import server_errors
 from esorm.client._compat import client_version, install_hint
 from esorm.client._redact import redact_url, scrub
 from esorm.client._settings import ConnectionSettings
-from esorm.errors import ConnectionFailedError, EsormError, VersionMismatchError
+from esorm.errors import (
+    ConnectionFailedError,
+    EsormError,
+    IndexMissingError,
+    QueryError,
+    VersionMismatchError,
+)
 
 _HostsLike = ConnectionSettings | str | Iterable[str]
 
@@ -58,7 +64,7 @@ def describe_connection_error(exc: BaseException, where: _HostsLike) -> str:
     hosts, secrets = _hosts_of(where)
     target = ", ".join(hosts) or "<no host>"
     if isinstance(exc, ApiError):
-        text = f"the server at {target} answered HTTP {exc.meta.status}: {_reason(exc)}"
+        text = f"the server at {target} answered HTTP {exc.meta.status}: {error_reason(exc)}"
     elif isinstance(exc, TimeoutError):
         text = f"could not reach Elasticsearch at {target}: no answer before the deadline"
     else:
@@ -91,7 +97,7 @@ def version_mismatch_from(exc: ApiError, where: _HostsLike) -> VersionMismatchEr
     """Build the error for a server that refused the client's compatibility headers."""
     hosts, secrets = _hosts_of(where)
     major = client_version()[0]
-    reason = scrub(str(_reason(exc)), secrets)
+    reason = scrub(error_reason(exc), secrets)
     return VersionMismatchError(
         f"the server at {', '.join(hosts)} rejected the requests of elasticsearch-py "
         f"{major}.x (it sends 'compatible-with={major}' headers): {reason}. The server is "
@@ -121,16 +127,31 @@ def probe_failure(exc: ApiError, where: _HostsLike) -> EsormError:
     return ConnectionFailedError(scrub(f"{base}; {hint}", secrets))
 
 
-def _reason(exc: ApiError) -> Any:
-    body = exc.body
-    if isinstance(body, dict):
-        error = body.get("error")
-        if isinstance(error, dict):
-            cause = error.get("caused_by")
-            if isinstance(cause, dict) and cause.get("reason"):
-                return f"{error.get('type', exc.message)}: {cause['reason']}"
-            return f"{error.get('type', exc.message)}: {error.get('reason', '')}"
-    return exc.message
+def _error_object(source: object) -> object:
+    """The `error` object of an API error, a response body, or a bulk item's error."""
+    if isinstance(source, ApiError):
+        source = source.body
+    if isinstance(source, Mapping) and "error" in source:
+        source = source["error"]
+    return source
+
+
+def error_type(source: object) -> str:
+    """The server's error type (`index_not_found_exception`...), or "" when it gives none.
+
+    Args:
+        source: an `ApiError`, an error response body, or the `error` object itself.
+    """
+    return server_errors.error_type(_error_object(source))
+
+
+def error_reason(source: object) -> str:
+    """The server's most specific reason ("type: reason (caused by ...)"), to quote in a
+    message; the exception's text when its body has no error object."""
+    error = _error_object(source)
+    if error is None or (isinstance(error, Mapping) and not error):
+        return str(getattr(source, "message", None) or source or "")
+    return server_errors.error_reason(error)
 
 
 @contextmanager
@@ -150,4 +171,32 @@ def translate_transport_errors(where: _HostsLike) -> Iterator[None]:
     except ApiError as exc:
         if is_compat_header_rejection(exc):
             raise version_mismatch_from(exc, where) from exc
+        raise
+
+
+@contextmanager
+def translate_errors(action: str, hosts: Iterable[str]) -> Iterator[None]:
+    """The boundary of document requests: every failure below becomes an esorm error.
+
+    Transport failures become `ConnectionFailedError`, a missing index
+    `IndexMissingError`, a refused request (400) `QueryError` with the server's
+    reason, rejected compatibility headers `VersionMismatchError`. Messages start
+    with `action` ("search User") and never carry credentials.
+    """
+    hosts = list(hosts)
+    try:
+        yield
+    except TransportError as exc:
+        raise ConnectionFailedError(f"{action}: {describe_connection_error(exc, hosts)}") from exc
+    except ApiError as exc:
+        if is_compat_header_rejection(exc):
+            raise version_mismatch_from(exc, hosts) from exc
+        if error_type(exc) == "index_not_found_exception":
+            error = _error_object(exc)
+            index = error.get("index", "?") if isinstance(error, Mapping) else "?"
+            raise IndexMissingError.of(str(index), action=action) from exc
+        if exc.meta.status == 400:
+            raise QueryError(
+                f"{action}: the server refused the request: {error_reason(exc)}"
+            ) from exc
         raise

@@ -2,6 +2,7 @@
 
 from esorm.domain._geo import GeoPoint
 from esorm.domain._ids import new_id
+from esorm.domain._lazy import Many, One, Related
 from esorm.domain._markers import (
     Binary,
     Byte,
@@ -21,7 +22,6 @@ from esorm.domain._markers import (
     Text,
     UnsignedLong,
 )
-from esorm.domain._relations import Many, One, Related
 
 __all__ = [
     "Binary",

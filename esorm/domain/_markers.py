@@ -11,8 +11,8 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any, Literal
 
+from esorm._internal.frozen import FrozenMap, freeze
 from esorm.domain._binary import binary_core_schema
-from esorm.domain._frozen import FrozenMap, freeze
 
 Similarity = Literal["cosine", "dot_product", "l2_norm", "max_inner_product"]
 

@@ -14,7 +14,7 @@ Example:
         sort: Annotated[Sort, Depends(sorts)],
         uow: Annotated[UnitOfWork, Depends(get_uow)],
     ) -> PageResponse[Post]:
-        page = await uow.repository(Post).page(pagination, sort=sort)
+        page = await uow.repository(Post).page(pagination=pagination, sort=sort)
         return PageResponse.of(set_total_headers(response, page))
 """
 

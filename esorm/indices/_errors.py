@@ -7,7 +7,7 @@ from contextlib import contextmanager
 
 from elasticsearch import ApiError, AsyncElasticsearch
 
-from esorm.client import client_hosts, translate_transport_errors
+from esorm.client import client_hosts, error_type, translate_transport_errors
 
 
 @contextmanager
@@ -20,28 +20,3 @@ def transport_boundary(client: AsyncElasticsearch) -> Iterator[None]:
 def is_refusal(exc: ApiError) -> bool:
     """True when the server refused the request's content (400), not the client's headers."""
     return exc.meta.status == 400 and error_type(exc) != "media_type_header_exception"
-
-
-def error_type(exc: ApiError) -> str:
-    """The server's error type (`resource_already_exists_exception`...), or "" if absent."""
-    body = exc.body
-    if isinstance(body, dict):
-        error = body.get("error")
-        if isinstance(error, dict):
-            return str(error.get("type", ""))
-    return ""
-
-
-def error_reason(exc: ApiError) -> str:
-    """The server's reason for a refused request, falling back to the exception text."""
-    body = exc.body
-    if isinstance(body, dict):
-        error = body.get("error")
-        if isinstance(error, dict):
-            reason = error.get("reason")
-            caused = error.get("caused_by")
-            if isinstance(caused, dict) and caused.get("reason"):
-                reason = f"{reason}: {caused['reason']}"
-            if reason:
-                return str(reason)
-    return str(exc)

@@ -8,9 +8,10 @@ from typing import Any
 from elasticsearch import ApiError, AsyncElasticsearch, NotFoundError
 from pydantic import BaseModel
 
+from esorm.client import error_reason, error_type
 from esorm.errors import IndexMappingConflictError, MappingError
 from esorm.indices._diff import MappingDiff, diff_mappings
-from esorm.indices._errors import error_reason, error_type, is_refusal, transport_boundary
+from esorm.indices._errors import is_refusal, transport_boundary
 from esorm.indices._report import IndexReport, IndexStatus
 from esorm.indices._templates import IndexTemplate, template_request
 from esorm.mapping import EntityMapping, Registry

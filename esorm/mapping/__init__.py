@@ -4,7 +4,7 @@ from esorm.mapping._descriptions import collect_descriptions
 from esorm.mapping._entity import MAX_ID_BYTES, EntityMapping, Timestamps
 from esorm.mapping._fields import build_mapping, build_properties
 from esorm.mapping._registry import Registry
-from esorm.mapping._relations import (
+from esorm.mapping._relation_specs import (
     ByQuery,
     Relation,
     RelationRouting,

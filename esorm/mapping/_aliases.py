@@ -5,12 +5,8 @@ from __future__ import annotations
 from pydantic import AliasChoices, AliasPath, BaseModel
 from pydantic.fields import FieldInfo
 
+from esorm._internal.types import stored_name
 from esorm.errors import MappingError
-
-
-def stored_name(name: str, info: FieldInfo) -> str:
-    """The key under which `model_dump(by_alias=True)` writes field `name`."""
-    return info.serialization_alias or info.alias or name
 
 
 def check_readable(model: type[BaseModel], name: str, info: FieldInfo, where: str) -> None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import collections
-import collections.abc as abc
 import re
 import typing
 from collections.abc import Sequence
@@ -11,27 +9,9 @@ from typing import Annotated, Any, get_args, get_origin
 
 from pydantic.types import Base64Encoder, EncodedBytes, EncodedStr
 
-from esorm.domain._markers import FieldMarker, Mapped
+from esorm.domain import FieldMarker, Mapped
 from esorm.errors import MappingError
 
-SEQUENCES: set[Any] = {
-    list,
-    set,
-    frozenset,
-    tuple,
-    collections.deque,
-    abc.Sequence,
-    abc.MutableSequence,
-    abc.Set,
-    abc.MutableSet,
-}
-MAPPINGS: set[Any] = {
-    dict,
-    abc.Mapping,
-    abc.MutableMapping,
-    collections.OrderedDict,
-    collections.defaultdict,
-}
 # "typing.Literal" -> "Literal" in messages, leaving quoted Literal values alone
 _QUALIFIED = re.compile(r"(?<![\w.'\"])(?:[A-Za-z_]\w*\.)+([A-Za-z_]\w*)")
 _PYDANTIC_BASE64 = Mapped({"type": "binary"})  # pydantic's Base64Bytes / Base64Str

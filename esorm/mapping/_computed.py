@@ -8,9 +8,8 @@ from typing import Annotated, Any, get_args, get_origin
 
 from pydantic import BaseModel, RootModel
 
-from esorm.mapping._aliases import stored_name
-from esorm.mapping._annotations import MAPPINGS
-from esorm.mapping._relations import lazy_type
+from esorm._internal.types import MAPPINGS, stored_name
+from esorm.mapping._relation_specs import lazy_type
 
 ComputedPlan = dict[str, Any]
 """Stored name -> None (drop the key) or the plan for the object (or list of objects) under it."""

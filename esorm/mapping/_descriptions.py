@@ -7,10 +7,9 @@ from typing import Annotated, Any, get_args, get_origin
 
 from pydantic import BaseModel, RootModel
 
+from esorm._internal.types import MAPPINGS, stored_name
 from esorm.domain import GeoPoint
-from esorm.mapping._aliases import stored_name
-from esorm.mapping._annotations import MAPPINGS
-from esorm.mapping._relations import lazy_type
+from esorm.mapping._relation_specs import lazy_type
 
 
 def collect_descriptions(entity: type[BaseModel]) -> dict[str, str]:

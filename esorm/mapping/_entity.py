@@ -14,7 +14,7 @@ from esorm.domain import new_id
 from esorm.errors import InvalidEntityError
 from esorm.mapping._annotations import type_name
 from esorm.mapping._computed import drop_computed
-from esorm.mapping._relations import Relation
+from esorm.mapping._relation_specs import Relation
 
 E = TypeVar("E", bound=BaseModel)
 
@@ -41,9 +41,11 @@ class EntityMapping(Generic[E]):
         index: the full index name (registry prefix included) reads and writes go to.
         id_field: the field holding the document id, or None when ids live only in esorm.
         id_function: computes the id from the entity; wins over `id_field` when both are set.
-        routing: computes the shard routing value from the entity.
+        routing_function: computes the shard routing value from the entity (None: the
+            documents use default routing); `routing_of` applies it.
         properties: the generated Elasticsearch field mapping.
-        exclude: fields left out of `_source` and of change tracking (relation values).
+        relation_fields: the relation fields (`One`/`Many` values), left out of `_source`
+            and of change tracking; None when the entity has none.
         relations: how each relation field loads, by field name.
         default_load: relation paths loaded when a read names none.
         relation_depth: how many relation hops default loads follow from a result.
@@ -57,14 +59,14 @@ class EntityMapping(Generic[E]):
     base_index: str
     id_field: str | None
     id_function: IdFunction | None
-    routing: RoutingFunction | None
+    routing_function: RoutingFunction | None
     settings: Mapping[str, Any]
     field_overrides: Mapping[str, Mapping[str, Any]]
     timestamps: Timestamps | None
     dynamic: str | bool | None
     properties: Mapping[str, Any]
     stored_names: Mapping[str, str] = field(repr=False)
-    exclude: set[str] | None = field(default=None, repr=False)
+    relation_fields: set[str] | None = field(default=None, repr=False)
     default_sort: Any = None
     descriptions: Mapping[str, str] = field(default_factory=dict, repr=False)
     routing_for_id: Callable[[str], str | None] | None = field(default=None, repr=False)
@@ -150,18 +152,25 @@ class EntityMapping(Generic[E]):
             annotation = Annotated[(annotation, *info.metadata)]  # constraints from Field(...)
         return TypeAdapter(annotation)
 
+    @property
+    def routed(self) -> bool:
+        """True when documents carry a custom routing value (then every read needs one)."""
+        return self.routing_function is not None
+
     def routing_of(self, entity: E) -> str | None:
         """The routing value for this entity's document, or None for default routing."""
-        if self.routing is None:
+        if self.routing_function is None:
             return None
-        value = self.routing(entity)
+        value = self.routing_function(entity)
         return None if value is None else str(value)
 
     # -- serialization ----------------------------------------------------------------------
 
     def to_source(self, entity: E) -> dict[str, Any]:
         """The `_source` document for an entity: JSON-mode dump under stored (alias) names."""
-        return entity.model_dump(mode="json", by_alias=True, exclude=self.exclude, warnings=False)
+        return entity.model_dump(
+            mode="json", by_alias=True, exclude=self.relation_fields, warnings=False
+        )
 
     @property
     def fills_id(self) -> bool:
@@ -193,7 +202,7 @@ class EntityMapping(Generic[E]):
             mappings["dynamic"] = self.dynamic
         if self.dynamic_templates:
             mappings["dynamic_templates"] = [dict(t) for t in self.dynamic_templates]
-        if self.routing is not None:
+        if self.routed:
             # the server then refuses unrouted writes and reads instead of missing the shard
             mappings["_routing"] = {"required": True}
         if self.descriptions:

@@ -10,15 +10,15 @@ from uuid import UUID
 
 from pydantic import BaseModel, RootModel
 
-from esorm.domain import GeoPoint
-from esorm.domain._markers import Binary, DenseVector, FieldMarker, Nested
+from esorm._internal.types import MAPPINGS, SEQUENCES, stored_name
+from esorm.domain import Binary, DenseVector, FieldMarker, GeoPoint, Nested
 from esorm.errors import MappingError
-from esorm.mapping._aliases import check_readable, stored_name
-from esorm.mapping._annotations import MAPPINGS, SEQUENCES, markers_in, type_name, unwrap
+from esorm.mapping._aliases import check_readable
+from esorm.mapping._annotations import markers_in, type_name, unwrap
 from esorm.mapping._dotted import check_metadata_names, expand_dotted
 from esorm.mapping._dynamic import VALUES, split_templates
 from esorm.mapping._markers import META_TYPES, WHOLE_VALUE, check_marker, marker_mapping
-from esorm.mapping._relations import lazy_type
+from esorm.mapping._relation_specs import lazy_type
 from esorm.mapping._scalars import literal_class, scalar_mapping, unsupported_hint
 
 _DICT_KEYS = (str, int, Enum, UUID)  # keys pydantic dumps as JSON strings and reads back

@@ -7,7 +7,7 @@ import decimal
 from collections.abc import Mapping
 from typing import Any
 
-from esorm.domain import _markers as m
+from esorm import domain as m
 from esorm.errors import MappingError
 
 _ES_TYPES: dict[type[m.FieldMarker], str] = {

@@ -2,36 +2,17 @@
 
 from __future__ import annotations
 
-import datetime
-import decimal
 import enum
 import ipaddress
 import pathlib
 import types
 import typing
-import uuid
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 import pydantic
 from pydantic import BaseModel
 
-IMMUTABLE_VALUES: frozenset[type] = frozenset(
-    {
-        str,
-        int,
-        float,
-        bool,
-        bytes,
-        type(None),
-        datetime.datetime,
-        datetime.date,
-        datetime.time,
-        datetime.timedelta,
-        decimal.Decimal,
-        uuid.UUID,
-    }
-)
-"""Exact types whose values cannot change in place, so a snapshot may share them."""
+from esorm._internal.types import IMMUTABLE_VALUES
 
 _SCALARS: tuple[type, ...] = (
     *IMMUTABLE_VALUES,

@@ -8,15 +8,15 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
+from esorm._internal.types import stored_name
 from esorm.errors import MappingError, NotRegisteredError
-from esorm.mapping._aliases import stored_name
 from esorm.mapping._computed import computed_plan
 from esorm.mapping._descriptions import collect_descriptions
 from esorm.mapping._entity import EntityMapping, IdFunction, RoutingFunction, Timestamps
 from esorm.mapping._fields import build_mapping
 from esorm.mapping._mutability import mutable_fields
 from esorm.mapping._names import check_index_name, default_index_name
-from esorm.mapping._relations import (
+from esorm.mapping._relation_specs import (
     Relation,
     check_default_loads,
     check_relations,
@@ -181,8 +181,8 @@ class Registry:
             known = mapping.relations.get(name)
             if known is not None and known != spec:
                 raise MappingError(f"{entity.__name__}.{name} already has another relation")
-        routed = {m.entity: m.routing is not None for m in self._mappings.values()}
-        routed[entity] = mapping.routing is not None
+        routed = {m.entity: m.routed for m in self._mappings.values()}
+        routed[entity] = mapping.routed
         check_relations(entity, relations, routed)
         merged = {**mapping.relations, **relations}
         if isinstance(load, str):
@@ -249,7 +249,7 @@ class Registry:
             base_index=base_index,
             id_field=id_field,
             id_function=id_function,
-            routing=routing,
+            routing_function=routing,
             settings=dict(settings or {}),
             field_overrides=overrides,
             timestamps=stamps,
@@ -260,7 +260,7 @@ class Registry:
             stored_names=stored_names,
             descriptions=collect_descriptions(entity),
             mutable=mutable_fields(entity),
-            exclude=relation_fields(entity) or None,
+            relation_fields=relation_fields(entity) or None,
         )
 
 
@@ -275,7 +275,7 @@ def _registration_key(mapping: EntityMapping[Any]) -> tuple[Any, ...]:
         mapping.base_index,
         mapping.id_field,
         mapping.id_function,
-        mapping.routing,
+        mapping.routing_function,
         dict(mapping.settings),
         {k: dict(v) for k, v in mapping.field_overrides.items()},
         mapping.timestamps,

@@ -10,6 +10,18 @@ from esorm.query._field import FieldRef
 from esorm.query._functions import bool_, ids, match_all, match_none, multi_match
 from esorm.query._pages import Page, Pagination
 from esorm.query._query import Bool, Query, QueryLike, raw, to_query_dict
+from esorm.query._request import (
+    FetchOptions,
+    OneOptions,
+    PageOptions,
+    ReadOptions,
+    SearchOptions,
+    SearchRequest,
+    SourceFilter,
+    StreamOptions,
+    source_body,
+    source_filter_of,
+)
 from esorm.query._sort import Sort, SortItem, SortLike, SortOptions, to_sort_list
 from esorm.query._sort_field import Order, SortField, SortMode
 from esorm.query.dsl import QueryDict, SortDict
@@ -17,14 +29,20 @@ from esorm.query.dsl import QueryDict, SortDict
 __all__ = [
     "Bool",
     "EntityFields",
+    "FetchOptions",
     "FieldRef",
     "FieldSource",
+    "OneOptions",
     "Order",
     "Page",
+    "PageOptions",
     "Pagination",
     "Query",
     "QueryDict",
     "QueryLike",
+    "ReadOptions",
+    "SearchOptions",
+    "SearchRequest",
     "Sort",
     "SortDict",
     "SortField",
@@ -32,6 +50,8 @@ __all__ = [
     "SortLike",
     "SortMode",
     "SortOptions",
+    "SourceFilter",
+    "StreamOptions",
     "bool_",
     "dsl",
     "field",
@@ -41,6 +61,8 @@ __all__ = [
     "match_none",
     "multi_match",
     "raw",
+    "source_body",
+    "source_filter_of",
     "to_query_dict",
     "to_sort_list",
 ]

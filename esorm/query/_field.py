@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from esorm.domain._frozen import FrozenMap
+from esorm._internal.frozen import FrozenMap
 from esorm.errors import QueryError
 from esorm.query import _clauses
 from esorm.query._leaves import Leaf, NestedQuery

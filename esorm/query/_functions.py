@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Literal, TypeAlias
 
-from esorm.domain._frozen import FrozenMap
+from esorm._internal.frozen import FrozenMap
 from esorm.errors import QueryError
 from esorm.query import _clauses
 from esorm.query._field import FieldRef

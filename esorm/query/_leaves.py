@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from esorm.domain._frozen import FrozenMap, thaw
+from esorm._internal.frozen import FrozenMap, thaw
 from esorm.errors import QueryError
 from esorm.query._query import FILTER_CLAUSES, Query
 

@@ -10,8 +10,7 @@ from typing import Annotated, Any, Literal, NamedTuple, Union, get_args, get_ori
 
 from pydantic import BaseModel, RootModel
 
-from esorm.mapping._aliases import stored_name
-from esorm.mapping._annotations import MAPPINGS, SEQUENCES
+from esorm._internal.types import MAPPINGS, SEQUENCES, stored_name
 
 Models = tuple[type[BaseModel], ...]
 

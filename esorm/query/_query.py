@@ -6,7 +6,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeAlias
 
-from esorm.domain._frozen import FrozenMap, freeze, thaw, to_json
+from esorm._internal.frozen import FrozenMap, freeze, thaw, to_json
 from esorm.errors import QueryError
 
 # Clause types that never contribute to the score; AND puts them into `bool.filter`.

@@ -6,7 +6,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeAlias
 
-from esorm.domain._frozen import FrozenMap, thaw, to_json
+from esorm._internal.frozen import FrozenMap, thaw, to_json
 from esorm.errors import QueryError
 from esorm.query._entity_fields import FieldSource, fields
 from esorm.query._sort_field import Order, SortField

@@ -6,7 +6,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any, Literal, TypeAlias
 
-from esorm.domain._frozen import to_json
+from esorm._internal.frozen import to_json
 from esorm.errors import QueryError
 
 Order: TypeAlias = Literal["asc", "desc"]

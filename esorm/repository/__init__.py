@@ -1,18 +1,28 @@
 """Repositories that load and register aggregates through an identity map."""
 
+from esorm.repository._changes import Change, ChangeKind, pending_changes
+from esorm.repository._context import RepositoryContext
+from esorm.repository._guard import TaskGuard
+from esorm.repository._hydration import hydrate_all
 from esorm.repository._identity import Entry, IdentityKey, IdentityMap, State
 from esorm.repository._repository import Found, Repository
-from esorm.repository._search import HitStream, SearchResult
-from esorm.repository._session import Session
+from esorm.repository._results import SearchResult
+from esorm.repository._stream import HitStream, close_streams
 
 __all__ = [
+    "Change",
+    "ChangeKind",
     "Entry",
     "Found",
     "HitStream",
     "IdentityKey",
     "IdentityMap",
     "Repository",
+    "RepositoryContext",
     "SearchResult",
-    "Session",
     "State",
+    "TaskGuard",
+    "close_streams",
+    "hydrate_all",
+    "pending_changes",
 ]

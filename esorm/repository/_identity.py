@@ -2,46 +2,25 @@
 
 from __future__ import annotations
 
-import copy
 import enum
 from collections.abc import Iterator, ValuesView
-from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import BaseModel
 
 from esorm.mapping import EntityMapping
-from esorm.mapping._mutability import IMMUTABLE_VALUES
-
-SourceFilter = tuple[tuple[str, ...], tuple[str, ...]]
-"""The `_source` includes and excludes an entity was loaded with."""
+from esorm.query import SourceFilter
+from esorm.repository._snapshots import (
+    EXTRA,
+    changed_extras,
+    changed_fields,
+    differs_from,
+    take_snapshot,
+)
 
 IdentityKey = tuple[type[BaseModel], str, str]
-"""(entity type, concrete index, document id): unique per document within a unit of work."""
-
-
-class _Untracked:
-    """Stands in a snapshot for a value that is never tracked: equal to anything."""
-
-    __slots__ = ()
-
-    def __eq__(self, other: object) -> bool:
-        return True
-
-    def __ne__(self, other: object) -> bool:
-        return False
-
-    __hash__ = object.__hash__
-
-    def __repr__(self) -> str:
-        return "<untracked>"
-
-
-UNTRACKED = _Untracked()
-"""The snapshot value of an untracked field (a relation), so it never reads as changed."""
-
-_IMMUTABLE: frozenset[type] = IMMUTABLE_VALUES | {_Untracked}
+"""(entity type, the entity's index name, document id): one document within a unit of work."""
 
 
 class State(enum.Enum):
@@ -52,97 +31,15 @@ class State(enum.Enum):
     REMOVED = "removed"
 
 
-def take_snapshot(
-    entity: BaseModel,
-    exclude: AbstractSet[str] | None = None,
-    deep: AbstractSet[str] | None = None,
-) -> dict[str, Any]:
-    """Copy the entity's field values: shallow for immutable values, deep for the rest.
-
-    Args:
-        exclude: fields never tracked (relation values); the snapshot holds `UNTRACKED`
-            for them (never a copy of the related graph), so comparing stays one dict
-            comparison and they never count.
-        deep: the fields that may hold mutable values, known from their declared types
-            (`EntityMapping.mutable`); only right for values fresh from validation.
-            Without it every value's type is checked, which is safe after assignments.
-    """
-    snapshot = dict(entity.__dict__)
-    if exclude:
-        for name in exclude:
-            snapshot[name] = UNTRACKED
-    if deep is None:
-        for name, value in snapshot.items():
-            kind = type(value)
-            if kind not in _IMMUTABLE and not issubclass(kind, enum.Enum):
-                snapshot[name] = copy.deepcopy(value)
-    else:
-        for name in deep:
-            value = snapshot[name]
-            if type(value) not in _IMMUTABLE:
-                snapshot[name] = copy.deepcopy(value)
-    extra = entity.__pydantic_extra__
-    if extra is not None:  # only models that allow extras have it, then always
-        snapshot[_EXTRA] = copy.deepcopy(extra)
-    return snapshot
-
-
-_EXTRA = "__pydantic_extra__"
-
-
-def differs_from(entity: BaseModel, snapshot: dict[str, Any]) -> bool:
-    """True when any field value (or extra) changed since the snapshot was taken.
-
-    Only declared fields count: a `cached_property` stores its value in `__dict__` too.
-    An empty snapshot means "write it whatever it holds" (put, re-add).
-    """
-    values = entity.__dict__
-    extra = entity.__pydantic_extra__
-    if extra is None and len(values) == len(snapshot):
-        # the snapshot on the left lets an `UNTRACKED` value answer its comparison first
-        return snapshot != values
-    if extra != snapshot.get(_EXTRA):
-        return True
-    return bool(changed_fields(entity, snapshot))
-
-
-def changed_fields(entity: BaseModel, snapshot: dict[str, Any]) -> set[str]:
-    """Names of the declared fields whose values differ from the snapshot."""
-    values = entity.__dict__
-    return {
-        name
-        for name in type(entity).model_fields
-        if snapshot.get(name, _GONE) != values.get(name, _GONE)
-    }
-
-
-def changed_extras(entity: BaseModel, snapshot: dict[str, Any]) -> dict[str, Any]:
-    """Extra (undeclared) values added or changed since the snapshot."""
-    extra = entity.__pydantic_extra__ or {}
-    before = snapshot.get(_EXTRA) or {}
-    return {key: value for key, value in extra.items() if before.get(key, _GONE) != value}
-
-
-class _Gone:
-    __slots__ = ()
-
-    def __eq__(self, other: object) -> bool:
-        return other is self
-
-    __hash__ = object.__hash__
-
-
-_GONE = _Gone()
-
-
 @dataclass(slots=True, eq=False)
 class Entry:
     """One tracked document: the entity plus index, id, version, routing, state and snapshot.
 
-    `seq_no` 0 is a real version; None means the server has not confirmed any version yet.
-    `source_filter` holds the (includes, excludes) an entity was loaded with when it was
-    loaded with only part of its `_source`; `guarded` is False after `put()`, whose
-    writes and deletes go without a version check.
+    `index` is the concrete index the document was read from or written to, where its
+    next write goes. `seq_no` 0 is a real version; None means the server has not
+    confirmed any version yet. `source_filter` holds the (includes, excludes) an entity
+    was loaded with when it was loaded with only part of its `_source`; `guarded` is
+    False after `put()`, whose writes and deletes go without a version check.
     """
 
     entity: BaseModel
@@ -155,7 +52,7 @@ class Entry:
     primary_term: int | None = None
     snapshot: dict[str, Any] | None = field(default=None, repr=False)
     source_filter: SourceFilter | None = None
-    fresh: bool = False
+    first_write: bool = False
     """Added or put in this unit and not written yet: its first write sets `created_at`."""
     guarded: bool = True
 
@@ -179,18 +76,44 @@ class Entry:
             and differs_from(self.entity, self.snapshot)
         )
 
+    def take_snapshot(self) -> dict[str, Any]:
+        """A snapshot of the entity as it is now (see `take_snapshot`)."""
+        return take_snapshot(self.entity, self.mapping.relation_fields)
+
+    def changed_fields(self) -> set[str]:
+        """The stored fields whose values differ from the snapshot (relations never count)."""
+        changed = changed_fields(self.entity, self.snapshot or {})
+        return changed - self.mapping.relation_fields if self.mapping.relation_fields else changed
+
+    def changed_extras(self) -> dict[str, Any]:
+        """Extra (undeclared) values added or changed since the snapshot."""
+        return changed_extras(self.entity, self.snapshot or {})
+
+    def removed_extras(self) -> list[str]:
+        """Extra keys the snapshot has and the entity no longer has, sorted."""
+        before = (self.snapshot or {}).get(EXTRA) or {}
+        return sorted(set(before) - set(self.entity.__pydantic_extra__ or {}))
+
     def mark_written(
-        self, seq_no: int, primary_term: int, snapshot: dict[str, Any] | None = None
+        self,
+        seq_no: int,
+        primary_term: int,
+        snapshot: dict[str, Any] | None = None,
+        index: str | None = None,
     ) -> None:
-        """Record a confirmed write: new version, clean as of `snapshot` (what was sent)."""
+        """Record a confirmed write: new version, clean as of `snapshot` (what was sent).
+
+        Args:
+            index: the concrete index the server wrote to (an alias resolves to one).
+        """
         self.seq_no = seq_no
         self.primary_term = primary_term
         self.state = State.CLEAN
-        self.fresh = False
+        self.first_write = False
         self.guarded = True  # a put is written: from here on it is a loaded document
-        if snapshot is None:
-            snapshot = take_snapshot(self.entity, self.mapping.exclude)
-        self.snapshot = snapshot
+        if index is not None:
+            self.index = index
+        self.snapshot = snapshot if snapshot is not None else self.take_snapshot()
 
 
 class IdentityMap:

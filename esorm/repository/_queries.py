@@ -1,9 +1,13 @@
-"""The query side of a repository: search, count, aggregate, deep iteration; all hits tracked."""
+"""The query side of a repository: search, pages, counts, aggregations, deep iteration.
+
+Every method takes its query first and builds one `SearchRequest`; hits go through
+the identity map.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, Unpack
 
 from pydantic import BaseModel
 
@@ -11,24 +15,24 @@ from esorm.errors import QueryError
 from esorm.mapping import EntityMapping
 from esorm.query import (
     EntityFields,
+    OneOptions,
     Page,
+    PageOptions,
     Pagination,
     QueryLike,
+    SearchOptions,
+    SearchRequest,
     SortLike,
+    StreamOptions,
     bool_,
     fields,
     to_query_dict,
 )
-from esorm.repository._relations import plan_relations
-from esorm.repository._search import (
-    HitStream,
-    SearchResult,
-    read_result,
-    search_body,
-    source_filter_of,
-)
-from esorm.repository._session import Session, operation
-from esorm.repository._transport import translate_errors
+from esorm.repository._context import RepositoryContext
+from esorm.repository._guard import guarded
+from esorm.repository._relation_loading import plan_relations
+from esorm.repository._results import SearchResult, read_result
+from esorm.repository._stream import HitStream
 
 E = TypeVar("E", bound=BaseModel)
 
@@ -36,91 +40,72 @@ E = TypeVar("E", bound=BaseModel)
 class QueryMethods(Generic[E]):
     """Search-based reads of a repository; every hit goes through the identity map."""
 
-    _session: Session
+    _context: RepositoryContext
     _mapping: EntityMapping[E]
 
-    @operation
     async def search(
-        self,
-        query: QueryLike | None = None,
-        *,
-        sort: SortLike | None = None,
-        size: int | None = None,
-        offset: int | None = None,
-        source_includes: Sequence[str] | None = None,
-        source_excludes: Sequence[str] | None = None,
-        routing: str | None = None,
-        track_total_hits: bool | int = True,
-        aggs: Mapping[str, Any] | None = None,
-        load: Sequence[str] | None = None,
-        depth: int | None = None,
+        self, query: QueryLike | None = None, **options: Unpack[SearchOptions]
     ) -> SearchResult[E]:
         """Search with an esorm query or a raw DSL dict; hits come back as tracked entities.
 
-        Args:
+        Options (all keyword, as `SearchRequest` takes them):
             sort: a `Sort`, a field name (`-name` descending), or a list; defaults to the
                 entity's `default_sort`.
             size, offset: the window of hits (`from` in Elasticsearch), at most the
                 index's `max_result_window` deep; use `iterate()` beyond it.
+            search_after: the sort values of the previous page's last hit, instead of offset.
             track_total_hits: True counts exactly; a number stops counting there.
+            aggs: aggregations to run beside the hits (in `result.aggregations`).
+            source_includes, source_excludes: load only part of each document.
+            routing: the shard routing value.
             load: relation paths to load for all hits at once (`["author"]`); None
-                loads the registry's defaults.
-            depth: how many hops default relations follow (the registry's by default).
+                loads the registry's defaults. depth: how many hops defaults follow.
+            track: False returns detached entities, outside the identity map.
         """
-        plan = plan_relations(self._session.registry, self._mapping, load, depth)
-        body = search_body(
-            self._mapping,
-            query=query,
-            sort=sort,
-            size=size,
-            offset=offset,
-            source_includes=source_includes,
-            source_excludes=source_excludes,
-            track_total_hits=track_total_hits,
-            aggs=aggs,
+        return await self.execute(SearchRequest(_checked(query, "search"), **options))
+
+    @guarded
+    async def execute(self, request: SearchRequest) -> SearchResult[E]:
+        """Run a search request built beforehand (`search` builds one from its arguments)."""
+        context, mapping = self._context, self._mapping
+        plan = plan_relations(context.registry, mapping, request.load, request.depth)
+        response = await context.store.search(
+            mapping, request.body(mapping), routing=request.routing
         )
-        response = await self._send_search(body, routing)
         result = read_result(
-            self._session,
-            self._mapping,
+            context.identity,
+            mapping,
             response,
-            source_filter=source_filter_of(source_includes, source_excludes),
-            offset=offset or 0,
+            source_filter=request.source_filter,
+            track=request.track,
+            offset=request.offset or 0,
         )
         if plan is not None:
-            await plan.load(self._session, result.items)
+            await plan.load(context, result.items, track=request.track)
         return result
 
     async def page(
         self,
-        pagination: Pagination,
         query: QueryLike | None = None,
-        *,
-        sort: SortLike | None = None,
-        routing: str | None = None,
-        source_includes: Sequence[str] | None = None,
-        source_excludes: Sequence[str] | None = None,
-        load: Sequence[str] | None = None,
-        depth: int | None = None,
-        track_total_hits: bool | int = True,
+        pagination: Pagination | None = None,
+        **options: Unpack[PageOptions],
     ) -> Page[E]:
-        """One page of matches with the total, as a pagination value asked for.
+        """One page of matches with the total; the first page of 10 without `pagination`.
 
         `track_total_hits` as for `search`: a number caps the counting, and the page then
-        says whether its total is exact or a lower bound.
+        says whether its total is exact or a lower bound. Other options as for `search`.
         """
-        result = await self.search(
-            query,
-            sort=sort,
-            size=pagination.size,
-            offset=pagination.offset,
-            track_total_hits=track_total_hits,
-            routing=routing,
-            source_includes=source_includes,
-            source_excludes=source_excludes,
-            load=load,
-            depth=depth,
+        if pagination is None:
+            pagination = Pagination()
+        elif not isinstance(pagination, Pagination):
+            raise QueryError(
+                f"page() takes the query first, then a Pagination: page(query, pagination); "
+                f"got {type(pagination).__name__} as pagination"
+            )
+        request = SearchRequest(
+            _checked(query, "page"), size=pagination.size, offset=pagination.offset, **options
         )
+        result = await self.execute(request)
         return Page(
             items=result.items,
             total=result.total,
@@ -146,9 +131,15 @@ class QueryMethods(Generic[E]):
         sort: SortLike | None = None,
         size: int | None = None,
         offset: int | None = None,
+        search_after: Sequence[Any] | None = None,
+        track_total_hits: bool | int = True,
+        aggs: Mapping[str, Any] | None = None,
+        source_includes: Sequence[str] | None = None,
+        source_excludes: Sequence[str] | None = None,
         routing: str | None = None,
         load: Sequence[str] | None = None,
         depth: int | None = None,
+        track: bool = True,
         **field_values: Any,
     ) -> SearchResult[E]:
         """Documents whose fields equal the given values exactly (a list means any of them).
@@ -157,6 +148,7 @@ class QueryMethods(Generic[E]):
         `a OR b` or quotes match only themselves. Text fields use their keyword subfield.
         Field names may be dotted (`{"address.city": "Oslo"}`) and are checked; pass
         fields named like an option (`sort`, `size`, `load`...) in the mapping form.
+        Options as for `search`.
         """
         wanted = {**(values or {}), **field_values}
         if not wanted:
@@ -168,97 +160,116 @@ class QueryMethods(Generic[E]):
             else refs[name] == value
             for name, value in wanted.items()
         ]
-        return await self.search(
+        request = SearchRequest(
             bool_(filter=clauses),
             sort=sort,
             size=size,
             offset=offset,
+            search_after=search_after,
+            track_total_hits=track_total_hits,
+            aggs=aggs,
+            source_includes=source_includes,
+            source_excludes=source_excludes,
             routing=routing,
             load=load,
             depth=depth,
+            track=track,
         )
+        return await self.execute(request)
 
-    async def search_one(self, query: QueryLike | None = None, **options: Any) -> E | None:
-        """The first match (by the given or default sort), or None."""
-        result = await self.search(query, size=1, track_total_hits=False, **options)
+    async def search_one(
+        self, query: QueryLike | None = None, **options: Unpack[OneOptions]
+    ) -> E | None:
+        """The first match (by the given or default sort), or None. Options as for `search`."""
+        request = SearchRequest(
+            _checked(query, "search_one"), size=1, track_total_hits=False, **options
+        )
+        result = await self.execute(request)
         return result.items[0] if result.items else None
 
-    @operation
+    @guarded
     async def count(self, query: QueryLike | None = None, *, routing: str | None = None) -> int:
         """The exact number of matches (not capped at 10,000)."""
-        params: dict[str, Any] = {"index": self._mapping.index}
-        query_body = to_query_dict(query)
-        if query_body is not None:
-            params["query"] = query_body
-        if routing is not None:
-            params["routing"] = routing
-        with translate_errors(self._session.client, f"count {self._mapping.name}"):
-            response = await self._session.client.count(**params)
-        return int(response["count"])
+        return await self._context.store.count(
+            self._mapping, to_query_dict(_checked(query, "count")), routing=routing
+        )
 
-    @operation
+    @guarded
     async def aggregate(
-        self, aggs: Mapping[str, Any], query: QueryLike | None = None, *, routing: str | None = None
+        self,
+        query: QueryLike | None = None,
+        aggs: Mapping[str, Any] | None = None,
+        *,
+        routing: str | None = None,
     ) -> dict[str, Any]:
-        """Run aggregations (optionally over a query's matches) and return their results."""
-        if not aggs:
-            raise QueryError("aggregate() needs at least one aggregation")
-        body = search_body(self._mapping, query=query, size=0, aggs=aggs, track_total_hits=False)
-        response = await self._send_search(body, routing)
+        """Run aggregations over a query's matches (every document for None); their results."""
+        if not aggs or not isinstance(aggs, Mapping):
+            raise QueryError(
+                "aggregate() needs at least one aggregation, after the query: "
+                "aggregate(query, {'name': {...}}) or aggregate(aggs={...})"
+            )
+        request = SearchRequest(
+            _checked(query, "aggregate"), size=0, aggs=aggs, track_total_hits=False
+        )
+        response = await self._context.store.search(
+            self._mapping, request.body(self._mapping), routing=routing
+        )
         return dict(response.get("aggregations") or {})
 
     async def all(
-        self,
-        *,
-        sort: SortLike | None = None,
-        routing: str | None = None,
-        load: Sequence[str] | None = None,
-        depth: int | None = None,
+        self, query: QueryLike | None = None, **options: Unpack[StreamOptions]
     ) -> list[E]:
-        """Every document of the index, tracked (ESORM's `all()` stops at 10)."""
-        async with self.iterate(
-            sort=sort, routing=routing, track=True, load=load, depth=depth
-        ) as stream:
+        """Every match (every document for None), tracked; ESORM's `all()` stops at 10.
+
+        Streams through a point in time like `iterate`, whose options it takes.
+        """
+        options.setdefault("track", True)
+        async with self.iterate(query, **options) as stream:
             return [entity async for entity in stream]
 
     def iterate(
-        self,
-        query: QueryLike | None = None,
-        *,
-        sort: SortLike | None = None,
-        page_size: int = 1000,
-        routing: str | None = None,
-        keep_alive: str = "2m",
-        track: bool = False,
-        source_includes: Sequence[str] | None = None,
-        source_excludes: Sequence[str] | None = None,
-        load: Sequence[str] | None = None,
-        depth: int | None = None,
+        self, query: QueryLike | None = None, **options: Unpack[StreamOptions]
     ) -> HitStream[E]:
         """Stream every match in sort order through a point in time and `search_after`.
 
-        Entities are not tracked by default, so memory stays bounded by `page_size`;
-        pass `track=True` to change and commit them. Close early with `async with`.
-        Relations (`load`, `depth` as for `search`) load page by page, tracked like the hits.
+        Entities are not tracked by default, so memory stays bounded by `page_size`
+        (1000 by default); pass `track=True` to change and commit them. The point in time
+        lives `keep_alive` ("2m") between pages and closes when the stream ends, on
+        `async with` exit, or when the unit of work ends. Relations (`load`, `depth` as
+        for `search`) load page by page, tracked like the hits.
         """
-        self._session.guard()
+        self._context.guard.check()
+        request = SearchRequest(
+            _checked(query, "iterate"),
+            sort=options.get("sort"),
+            source_includes=options.get("source_includes"),
+            source_excludes=options.get("source_excludes"),
+            routing=options.get("routing"),
+            load=options.get("load"),
+            depth=options.get("depth"),
+            track=options.get("track", False),
+        )
+        plan = plan_relations(self._context.registry, self._mapping, request.load, request.depth)
+
+        async def load_relations(entities: list[Any]) -> None:
+            assert plan is not None
+            await plan.load(self._context, entities, track=request.track)
+
         return HitStream(
-            self._session,
+            self._context,
             self._mapping,
-            query=query,
-            sort=sort,
-            page_size=page_size,
-            routing=routing,
-            keep_alive=keep_alive,
-            track=track,
-            source_includes=source_includes,
-            source_excludes=source_excludes,
-            relations=plan_relations(self._session.registry, self._mapping, load, depth),
+            request,
+            page_size=options.get("page_size", 1000),
+            keep_alive=options.get("keep_alive", "2m"),
+            on_page=load_relations if plan is not None else None,
         )
 
-    async def _send_search(self, body: dict[str, Any], routing: str | None) -> Any:
-        params = {"index": self._mapping.index, **body}
-        if routing is not None:
-            params["routing"] = routing
-        with translate_errors(self._session.client, f"search {self._mapping.name}"):
-            return await self._session.client.search(**params)
+
+def _checked(query: QueryLike | None, method: str) -> QueryLike | None:
+    """Refuse a pagination value where the query goes: the old `page(pagination, query)`."""
+    if isinstance(query, Pagination):
+        raise QueryError(
+            f"{method}() takes the query first: {method}(query, pagination); got a Pagination "
+            f"as the query"
+        )
+    return query

@@ -4,18 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from typing import Generic, TypeVar, Unpack
 
 from pydantic import BaseModel
 
-from esorm.errors import EsormError, IndexMissingError, InvalidEntityError, NotFoundError
+from esorm.errors import InvalidEntityError, NotFoundError
 from esorm.mapping import EntityMapping
+from esorm.query import FetchOptions, ReadOptions, SourceFilter, source_filter_of
+from esorm.repository._changes import mark_removed, track_new
+from esorm.repository._context import RepositoryContext
+from esorm.repository._guard import guarded
+from esorm.repository._hydration import hydrate
 from esorm.repository._identity import Entry, State
 from esorm.repository._queries import QueryMethods
-from esorm.repository._relations import RelationPlan, plan_relations
-from esorm.repository._search import source_filter_of
-from esorm.repository._session import Session, operation
-from esorm.repository._transport import translate_errors
+from esorm.repository._relation_loading import RelationPlan, plan_relations
+from esorm.store import DocRef
 
 E = TypeVar("E", bound=BaseModel)
 
@@ -40,9 +43,9 @@ class Repository(QueryMethods[E], Generic[E]):
     Subclass it to add domain-specific queries; the unit of work creates one per type.
     """
 
-    def __init__(self, session: Session, entity: type[E]) -> None:
-        self._session = session
-        self._mapping: EntityMapping[E] = session.registry.mapping_for(entity)
+    def __init__(self, context: RepositoryContext, entity: type[E]) -> None:
+        self._context = context
+        self._mapping: EntityMapping[E] = context.registry.mapping_for(entity)
 
     @property
     def mapping(self) -> EntityMapping[E]:
@@ -56,19 +59,12 @@ class Repository(QueryMethods[E], Generic[E]):
 
     # -- reads ------------------------------------------------------------------------------
 
-    async def get(
-        self,
-        doc_id: str,
-        *,
-        routing: str | None = None,
-        source_includes: Sequence[str] | None = None,
-        source_excludes: Sequence[str] | None = None,
-        load: Sequence[str] | None = None,
-        depth: int | None = None,
-    ) -> E:
+    async def get(self, doc_id: str, **options: Unpack[ReadOptions]) -> E:
         """Load one entity by id; the tracked instance answers without a request.
 
-        Args:
+        Options:
+            routing: the shard routing value (derived from the id with `routing_for_id`).
+            source_includes, source_excludes: load only part of the document.
             load: relation paths to load with it (`["author", "posts.author"]`); None
                 loads the relations the registry names as defaults.
             depth: how many hops default relations follow (the registry's by default).
@@ -76,106 +72,60 @@ class Repository(QueryMethods[E], Generic[E]):
         Raises:
             NotFoundError: no such document (or it was removed in this unit of work).
         """
-        found = await self.find(
-            doc_id,
-            routing=routing,
-            source_includes=source_includes,
-            source_excludes=source_excludes,
-            load=load,
-            depth=depth,
-        )
+        found = await self.find(doc_id, **options)
         if found is None:
             raise NotFoundError(self._mapping.entity, self._mapping.index, str(doc_id))
         return found
 
-    @operation
-    async def find(
-        self,
-        doc_id: str,
-        *,
-        routing: str | None = None,
-        source_includes: Sequence[str] | None = None,
-        source_excludes: Sequence[str] | None = None,
-        load: Sequence[str] | None = None,
-        depth: int | None = None,
-    ) -> E | None:
+    @guarded
+    async def find(self, doc_id: str, **options: Unpack[ReadOptions]) -> E | None:
         """Like `get`, but None when the document does not exist."""
-        mapping = self._mapping
-        plan = plan_relations(self._session.registry, mapping, load, depth)
+        context, mapping = self._context, self._mapping
+        plan = plan_relations(context.registry, mapping, options.get("load"), options.get("depth"))
         doc_id = str(doc_id)
-        wanted = source_filter_of(source_includes, source_excludes)
+        wanted = source_filter_of(options.get("source_includes"), options.get("source_excludes"))
         entry = self._entry(doc_id)
         if entry is not None:
             if entry.state is State.REMOVED:
                 return None
             if entry.source_filter is None or entry.source_filter == wanted:
                 return await self._with_relations(plan, entry.entity)  # type: ignore[arg-type]
-            # it holds other fields than asked for: loaded in full, completed in place
-            wanted = source_includes = source_excludes = None
-        routing = self._routing_for(doc_id, routing)
-        params: dict[str, Any] = {"index": mapping.index, "id": doc_id}
-        if routing is not None:
-            params["routing"] = routing
-        if source_includes:
-            params["source_includes"] = list(source_includes)
-        if source_excludes:
-            params["source_excludes"] = list(source_excludes)
-        with translate_errors(self._session.client, f"get {mapping.name} {doc_id!r}"):
-            response = await self._session.lenient.get(**params)
-        body = response.body
-        if not body.get("found"):
-            _raise_if_index_missing(body, mapping)
+            wanted = None  # it holds other fields than asked for: loaded in full, completed
+        routing = self._routing_for(doc_id, options.get("routing"))
+        hit = await context.store.get(mapping, doc_id, routing=routing, source=wanted)
+        if hit is None:
             return None
-        entity = self._session.hydrate(mapping, body, routing=routing, source_filter=wanted)
+        entity = hydrate(context.identity, mapping, hit, routing=routing, source_filter=wanted)
         return await self._with_relations(plan, entity)
 
-    @operation
+    @guarded
     async def get_many(
         self,
         ids: Iterable[str],
         *,
         routing: str | Sequence[str | None] | None = None,
-        load: Sequence[str] | None = None,
-        depth: int | None = None,
+        **options: Unpack[FetchOptions],
     ) -> Found[E]:
         """Load many entities with one `mget`; order kept, missing ids reported, not raised.
 
         Args:
             routing: one routing value for all ids, or one per id.
-            load, depth: relations to load for all of them at once, as for `get`.
+            options: source filters and relations for all of them at once, as for `get`.
         """
-        mapping = self._mapping
-        plan = plan_relations(self._session.registry, mapping, load, depth)
+        context, mapping = self._context, self._mapping
+        plan = plan_relations(context.registry, mapping, options.get("load"), options.get("depth"))
+        wanted = source_filter_of(options.get("source_includes"), options.get("source_excludes"))
         id_list = [str(i) for i in ids]
-        routings = _routings(routing, len(id_list))
-        by_id: dict[str, E | None] = {}
-        docs: list[dict[str, Any]] = []
-        for doc_id, doc_routing in zip(id_list, routings, strict=True):
-            if doc_id in by_id:
-                continue
-            entry = self._entry(doc_id)
-            by_id[doc_id] = None
-            if entry is not None and entry.state is State.REMOVED:
-                continue  # removed in this unit: missing, without asking the server
-            if entry is not None and not entry.source_filtered:
-                by_id[doc_id] = entry.entity  # type: ignore[assignment]
-                continue
-            doc: dict[str, Any] = {"_index": mapping.index, "_id": doc_id}
-            doc_routing = self._routing_for(doc_id, doc_routing)
-            if doc_routing is not None:
-                doc["routing"] = doc_routing
-            docs.append(doc)
-        if docs:
-            with translate_errors(self._session.client, f"mget {mapping.name}"):
-                response = await self._session.client.mget(docs=docs)
-            for doc, hit in zip(docs, response.body["docs"], strict=True):
-                if hit.get("found"):
-                    by_id[hit["_id"]] = self._session.hydrate(
-                        mapping, hit, routing=doc.get("routing")
+        by_id, refs, partial = self._known(id_list, _routings(routing, len(id_list)), wanted)
+        if partial:
+            wanted = None  # some are held with other fields: loaded in full, completed in place
+        if refs:
+            hits = await context.store.mget(mapping, refs, source=wanted)
+            for (doc_id, doc_routing), hit in zip(refs, hits, strict=True):
+                if hit is not None:
+                    by_id[doc_id] = hydrate(
+                        context.identity, mapping, hit, routing=doc_routing, source_filter=wanted
                     )
-                elif "error" in hit:
-                    _raise_if_index_missing(hit, mapping)
-                    raise EsormError(f"mget {mapping.name} {hit['_id']!r}: {hit['error']}")
         result: Found[E] = Found()
         for doc_id in id_list:
             entity = by_id[doc_id]
@@ -184,10 +134,32 @@ class Repository(QueryMethods[E], Generic[E]):
             else:
                 result.entities.append(entity)
         if plan is not None:
-            await plan.load(self._session, result.entities)
+            await plan.load(context, result.entities)
         return result
 
-    @operation
+    def _known(
+        self, ids: list[str], routings: list[str | None], wanted: SourceFilter | None
+    ) -> tuple[dict[str, E | None], list[DocRef], bool]:
+        """What the identity map answers for `ids`, the documents left to fetch, and whether
+        one of those is tracked with other fields than `wanted` (then fetched in full)."""
+        by_id: dict[str, E | None] = {}
+        refs: list[DocRef] = []
+        partial = False
+        for doc_id, doc_routing in zip(ids, routings, strict=True):
+            if doc_id in by_id:
+                continue
+            entry = self._entry(doc_id)
+            by_id[doc_id] = None
+            if entry is not None and entry.state is State.REMOVED:
+                continue  # removed in this unit: missing, without asking the server
+            if entry is not None and (entry.source_filter in (None, wanted)):
+                by_id[doc_id] = entry.entity  # type: ignore[assignment]
+                continue
+            partial = partial or entry is not None
+            refs.append((doc_id, self._routing_for(doc_id, doc_routing)))
+        return by_id, refs, partial
+
+    @guarded
     async def load(
         self, entities: Iterable[E], *relations: str, depth: int | None = None
     ) -> list[E]:
@@ -206,38 +178,27 @@ class Repository(QueryMethods[E], Generic[E]):
                     f"load its relations through its own repository"
                 )
         paths = list(relations) or None
-        plan = plan_relations(self._session.registry, self._mapping, paths, depth)
+        plan = plan_relations(self._context.registry, self._mapping, paths, depth)
         if plan is not None:
-            await plan.load(self._session, items)
+            await plan.load(self._context, items)
         return items
 
-    @operation
+    @guarded
     async def exists(self, doc_id: str, *, routing: str | None = None) -> bool:
         """Whether the document exists, as this unit of work sees it (pending adds count)."""
         doc_id = str(doc_id)
-        entry = self._session.identity.get((self._mapping.entity, self._mapping.index, doc_id))
+        entry = self._entry(doc_id)
         if entry is not None:
             return entry.state is not State.REMOVED
         routing = self._routing_for(doc_id, routing)
-        with translate_errors(self._session.client, f"exists {self.mapping.name}"):
-            response = await self._session.lenient.exists(
-                index=self._mapping.index, id=doc_id, routing=routing
-            )
-            if not response and not await self._session.client.indices.exists(
-                index=self._mapping.index
-            ):
-                # a HEAD answer has no body: tell "no such document" from "no such index"
-                _raise_if_index_missing(
-                    {"error": {"type": "index_not_found_exception"}}, self._mapping
-                )
-        return bool(response)
+        return await self._context.store.exists(self._mapping, doc_id, routing=routing)
 
     # -- registering changes (written by the unit of work's commit) -------------------------
 
     def add(self, entity: E) -> E:
         """Track a new entity (validated now; written as `create` on commit) and return it."""
-        self._session.guard()
-        self._session.track_new(self._mapping, entity)
+        self._context.guard.check()
+        track_new(self._context.identity, self._mapping, entity)
         return entity
 
     def put(self, entity: E) -> E:
@@ -246,27 +207,27 @@ class Repository(QueryMethods[E], Generic[E]):
         Committed as an `index` without version guards, for imports and other writes
         that own the document outright; `add` is the safe default, refusing to overwrite.
         """
-        self._session.guard()
-        self._session.track_new(self._mapping, entity, overwrite=True)
+        self._context.guard.check()
+        track_new(self._context.identity, self._mapping, entity, overwrite=True)
         return entity
 
     def add_all(self, entities: Iterable[E]) -> list[E]:
         """Track several new entities (each validated now; written as `create` on commit)."""
-        self._session.guard()
-        track_new, mapping = self._session.track_new, self._mapping
+        self._context.guard.check()
+        identity, mapping = self._context.identity, self._mapping
         added = list(entities)
         for entity in added:
-            track_new(mapping, entity)
+            track_new(identity, mapping, entity)
         return added
 
     def remove(self, entity: E) -> None:
         """Schedule a tracked entity's deletion, guarded by its loaded version, on commit."""
-        self._session.guard()
-        self._session.mark_removed(self._mapping, entity)
+        self._context.guard.check()
+        mark_removed(self._context.identity, self._mapping, entity)
 
     def id_of(self, entity: E) -> str:
         """The document id of a tracked entity (also for ids esorm generated)."""
-        entry = self._session.identity.entry_of(entity)
+        entry = self._context.identity.entry_of(entity)
         if entry is not None:
             return entry.id
         doc_id = self._mapping.id_of(entity)
@@ -278,11 +239,11 @@ class Repository(QueryMethods[E], Generic[E]):
 
     async def _with_relations(self, plan: RelationPlan | None, entity: E) -> E:
         if plan is not None:
-            await plan.load(self._session, [entity])
+            await plan.load(self._context, [entity])
         return entity
 
     def _entry(self, doc_id: str) -> Entry | None:
-        return self._session.identity.get((self._mapping.entity, self._mapping.index, doc_id))
+        return self._context.identity.get((self._mapping.entity, self._mapping.index, doc_id))
 
     def _routing_for(self, doc_id: str, routing: str | None) -> str | None:
         """The routing of a read by id: as given, else from the id, else refused if routed."""
@@ -291,7 +252,7 @@ class Repository(QueryMethods[E], Generic[E]):
         mapping = self._mapping
         if mapping.routing_for_id is not None:
             return mapping.routing_for_id(doc_id)
-        if mapping.routing is not None:
+        if mapping.routed:
             raise InvalidEntityError(
                 f"{mapping.name} documents are routed; pass routing= so the request reaches "
                 f"the shard that holds {doc_id!r} (or register routing_for_id= to derive it "
@@ -307,12 +268,3 @@ def _routings(routing: str | Sequence[str | None] | None, count: int) -> list[st
     if len(values) != count:
         raise InvalidEntityError(f"got {len(values)} routing values for {count} ids")
     return values
-
-
-def _raise_if_index_missing(body: Any, mapping: EntityMapping[Any]) -> None:
-    error = body.get("error") if isinstance(body, dict) else None
-    if isinstance(error, dict) and error.get("type") == "index_not_found_exception":
-        raise IndexMissingError(
-            f"index {mapping.index!r} of {mapping.name} does not exist; create it with "
-            f"IndexManager(client, registry).create_all()"
-        )

@@ -1,7 +1,21 @@
 """The unit of work: change tracking, one flush through `_bulk`, per-entity outcome, retry."""
 
-from esorm.uow._bulk import Refresh
+from esorm.store import Refresh
+from esorm.uow._flush import Flush, FlushHook
+from esorm.uow._outcome import Operation, Outcome, Status
 from esorm.uow._retry import retry_on_conflict, run_with_retry
 from esorm.uow._unit import CommitResult, Phase, UnitOfWork
 
-__all__ = ["CommitResult", "Phase", "Refresh", "UnitOfWork", "retry_on_conflict", "run_with_retry"]
+__all__ = [
+    "CommitResult",
+    "Flush",
+    "FlushHook",
+    "Operation",
+    "Outcome",
+    "Phase",
+    "Refresh",
+    "Status",
+    "UnitOfWork",
+    "retry_on_conflict",
+    "run_with_retry",
+]

@@ -10,15 +10,26 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Self, TypeVar
 
-from elasticsearch import AsyncElasticsearch
 from pydantic import BaseModel
 
 from esorm.errors import CommitError, ConflictError, UnitOfWorkStateError
 from esorm.mapping import Registry
-from esorm.repository import Repository, Session
-from esorm.uow._bulk import BulkSettings, Outcome, Refresh, send
-from esorm.uow._plan import plan_operations
+from esorm.repository import (
+    IdentityMap,
+    Repository,
+    RepositoryContext,
+    TaskGuard,
+    close_streams,
+    pending_changes,
+)
+from esorm.store import DocumentStore, Refresh, as_store
+from esorm.uow._bulk import BulkSettings
+from esorm.uow._flush import Flush, FlushHook
 from esorm.uow._retry import run_with_retry
+from esorm.uow._timestamps import TimestampHook
+
+if typing.TYPE_CHECKING:
+    from elasticsearch import AsyncElasticsearch
 
 E = TypeVar("E", bound=BaseModel)
 T = TypeVar("T")
@@ -55,11 +66,17 @@ class UnitOfWork:
     one unit) fail clearly; handing it from one task to the next works.
     Declare repositories as annotated attributes on a subclass
     (`users: Repository[User]`) or ask for them with `repository(User)`.
+
+    Args:
+        client: where documents live: an `AsyncElasticsearch` client (wrapped in an
+            `ElasticsearchStore`), or any `DocumentStore`.
+        hooks: flush hooks run around every commit's flush, after the built-in
+            timestamps hook.
     """
 
     def __init__(
         self,
-        client: AsyncElasticsearch,
+        client: AsyncElasticsearch | DocumentStore,
         registry: Registry,
         *,
         refresh: Refresh = False,
@@ -68,16 +85,8 @@ class UnitOfWork:
         rejected_retries: int = 3,
         rejected_backoff: float = 0.5,
         relation_concurrency: int = 16,
+        hooks: typing.Sequence[FlushHook] = (),
     ) -> None:
-        if chunk_size < 1 or chunk_bytes < 1:
-            raise ValueError("chunk_size and chunk_bytes must be positive")
-        self._registry = registry
-        self._session = Session(
-            client,
-            registry,
-            guard=self._check_usable,
-            relation_concurrency=relation_concurrency,
-        )
         self._bulk = BulkSettings(
             chunk_size=chunk_size,
             chunk_bytes=chunk_bytes,
@@ -85,11 +94,19 @@ class UnitOfWork:
             rejected_retries=rejected_retries,
             rejected_backoff=rejected_backoff,
         )
+        self._registry = registry
+        self._context = RepositoryContext(
+            as_store(client),
+            registry,
+            guard=TaskGuard(self._check_usable),
+            relation_concurrency=relation_concurrency,
+        )
+        self._hooks: tuple[FlushHook, ...] = (TimestampHook(), *hooks)
         self._phase = Phase.IDLE
         self._written = 0  # operations confirmed since the block was entered
         self._repositories: dict[type[BaseModel], Repository[Any]] = {}
         for name, (repository_class, entity) in _declared_repositories(type(self)).items():
-            repository = repository_class(self._session, entity)
+            repository = repository_class(self._context, entity)
             self._repositories.setdefault(entity, repository)
             setattr(self, name, repository)
 
@@ -110,13 +127,16 @@ class UnitOfWork:
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        self._session.identity.clear()
-        self._phase = Phase.IDLE
+        try:
+            await close_streams(self._context)
+        finally:
+            self._context.identity.clear()
+            self._phase = Phase.IDLE
 
     @property
-    def client(self) -> AsyncElasticsearch:
-        """The client this unit of work talks through."""
-        return self._session.client
+    def store(self) -> DocumentStore:
+        """Where this unit of work reads and writes documents."""
+        return self._context.store
 
     @property
     def registry(self) -> Registry:
@@ -124,9 +144,9 @@ class UnitOfWork:
         return self._registry
 
     @property
-    def session(self) -> Session:
-        """The identity map and client shared by this unit's repositories."""
-        return self._session
+    def identity_map(self) -> IdentityMap:
+        """The entities this unit tracks, with what the server knows of each."""
+        return self._context.identity
 
     # -- repositories -----------------------------------------------------------------------
 
@@ -134,7 +154,7 @@ class UnitOfWork:
         """The repository for an entity type (the declared one, if the subclass has it)."""
         repository = self._repositories.get(entity)
         if repository is None:
-            repository = Repository(self._session, entity)
+            repository = Repository(self._context, entity)
             self._repositories[entity] = repository
         return repository
 
@@ -148,7 +168,7 @@ class UnitOfWork:
 
     def version_of(self, entity: BaseModel) -> tuple[int, int] | None:
         """The (`_seq_no`, `_primary_term`) the server last confirmed for a tracked entity."""
-        entry = self._session.identity.entry_of(entity)
+        entry = self._context.identity.entry_of(entity)
         if entry is None or entry.seq_no is None or entry.primary_term is None:
             return None
         return (entry.seq_no, entry.primary_term)
@@ -165,27 +185,24 @@ class UnitOfWork:
             TransportFailedError: the connection failed; unconfirmed items stay pending.
             InvalidEntityError: an entity cannot be serialized; nothing was sent.
         """
-        with self._session.operation():
-            operations = plan_operations(self._session.identity, _utcnow())
-            if not operations:
+        with self._context.guard.operation():
+            changes = pending_changes(self._context.identity)
+            if not changes:
                 return CommitResult()
+            flush = Flush(
+                self._context.store,
+                self._context.identity,
+                changes,
+                settings=self._bulk,
+                now=_utcnow(),
+                hooks=self._hooks,
+            )
             self._phase = Phase.COMMITTING
-            outcome = Outcome()
             try:
-                await send(
-                    self._session.client,
-                    self._session.identity,
-                    operations,
-                    self._bulk,
-                    self._bulk.refresh if refresh is None else refresh,
-                    outcome,
-                )
+                outcome = await flush.run(self._bulk.refresh if refresh is None else refresh)
             finally:
                 self._phase = Phase.ACTIVE
-                self._written += outcome.written
-                for operation in operations:  # what was not written keeps its timestamps
-                    if id(operation) not in outcome.confirmed:
-                        operation.restore_stamps()
+                self._written += flush.outcome.written
         if outcome.failures:
             error = ConflictError if all(f.is_conflict for f in outcome.failures) else CommitError
             raise error(
@@ -197,8 +214,8 @@ class UnitOfWork:
 
     async def rollback(self) -> None:
         """Discard every pending change and forget every tracked entity."""
-        self._session.guard()
-        self._session.identity.clear()
+        self._context.guard.check()
+        self._context.identity.clear()
 
     async def run(
         self,

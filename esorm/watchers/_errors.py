@@ -7,7 +7,7 @@ from contextlib import contextmanager
 
 from elasticsearch import ApiError, AsyncElasticsearch
 
-from esorm.client import client_hosts, translate_transport_errors
+from esorm.client import client_hosts, error_reason, error_type, translate_transport_errors
 from esorm.errors import ConfigurationError, EsormError
 
 NO_WATCHER_API = (
@@ -72,30 +72,6 @@ def _unavailable(exc: ApiError) -> str | None:
             f"/_license/start_trial?acknowledge=true) or install a license that includes Watcher"
         )
     return None
-
-
-def error_type(exc: ApiError) -> str:
-    """The server's error type (`parse_exception`...), or "" when the body has none."""
-    body = exc.body
-    if isinstance(body, dict) and isinstance(body.get("error"), dict):
-        return str(body["error"].get("type", ""))
-    return ""
-
-
-def error_reason(exc: ApiError) -> str:
-    """The server's reason, with its first cause, falling back to the error's message."""
-    body = exc.body
-    if isinstance(body, dict):
-        error = body.get("error")
-        if isinstance(error, str):
-            return error
-        if isinstance(error, dict):
-            reason = str(error.get("reason") or error.get("type") or exc.message)
-            caused = error.get("caused_by")
-            if isinstance(caused, dict) and caused.get("reason"):
-                reason = f"{reason}: {caused['reason']}"
-            return reason
-    return str(exc.message)
 
 
 def scrub(text: str, secrets: Iterable[str]) -> str:

@@ -7,12 +7,12 @@ from typing import Any
 
 from elasticsearch import ApiError, AsyncElasticsearch, NotFoundError
 
+from esorm.client import error_reason
 from esorm.mapping import Registry
 from esorm.watchers import _checks
 from esorm.watchers._errors import (
     WatchDefinitionError,
     WatchNotFoundError,
-    error_reason,
     scrub,
     watcher_boundary,
 )

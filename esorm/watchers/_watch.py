@@ -9,7 +9,7 @@ from typing import Any
 
 from pydantic import SecretStr
 
-from esorm.domain._frozen import FrozenMap, to_json
+from esorm._internal.frozen import FrozenMap, to_json
 from esorm.watchers import _checks
 from esorm.watchers.dsl import ActionDict, ConditionDict, InputDict, TransformDict, TriggerDict
 

@@ -109,7 +109,7 @@ async def list_posts(
     """Page `page` (from 1) of the posts matching `query`, newest first, with the total."""
     async with uow:
         return await uow.posts.page(
-            Pagination(page, page_size), query, sort=Sort.by(*POSTS_SORT, on=Post)
+            query, Pagination(page, page_size), sort=Sort.by(*POSTS_SORT, on=Post)
         )
 
 

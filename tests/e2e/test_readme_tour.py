@@ -112,11 +112,11 @@ async def test_the_tour(
             (P.region == "eu") & P.title.match("hi"), sort=Sort(P.created_at.desc()), size=20
         )
         assert [p.title for p in recent] == ["Hi"]
-        page = await uow.posts.page(Pagination(page=1, page_size=10), P.author_id == "42")
+        page = await uow.posts.page(P.author_id == "42", Pagination(page=1, page_size=10))
         assert (page.total, page.total_is_exact, page.pages) == (1, True, 1)
         assert len(await uow.users.search_by_fields(first_name="a OR b")) == 0
         assert await uow.posts.count(P.region == "eu") == 1
-        aggs = await uow.posts.aggregate({"per_region": {"terms": {"field": "region"}}})
+        aggs = await uow.posts.aggregate(aggs={"per_region": {"terms": {"field": "region"}}})
         assert aggs["per_region"]["buckets"][0]["key"] == "eu"
         assert [u.first_name for u in await uow.users.all()] == ["Jane"]
         async with uow.posts.iterate(P.region == "eu", page_size=1000) as stream:

@@ -342,7 +342,7 @@ async def test_basic_aggregations(make_uow: MakeUow) -> None:
         for name in ("sum", "avg", "min", "max")
     }
     async with make_uow() as uow:
-        aggs = await uow.nested.aggregate(metrics)
+        aggs = await uow.nested.aggregate(aggs=metrics)
         assert [aggs[f"f_int_{n}"]["value"] for n in ("sum", "avg", "min", "max")] == [
             14.0,
             3.5,
@@ -350,9 +350,11 @@ async def test_basic_aggregations(make_uow: MakeUow) -> None:
             5.0,
         ]
         F = uow.nested.fields
-        only = await uow.nested.aggregate(metrics, F.f_nested.f_str == "nested_test2")
+        only = await uow.nested.aggregate(F.f_nested.f_str == "nested_test2", metrics)
         assert {aggs_value["value"] for aggs_value in only.values()} == {2.0}
-        terms = await uow.nested.aggregate({"f_int_terms": {"terms": {"field": "f_nested.f_int"}}})
+        terms = await uow.nested.aggregate(
+            aggs={"f_int_terms": {"terms": {"field": "f_nested.f_int"}}}
+        )
         buckets = terms["f_int_terms"]["buckets"]
         assert [(b["key"], b["doc_count"]) for b in buckets] == [(2, 1), (3, 1), (4, 1), (5, 1)]
 
@@ -390,9 +392,9 @@ async def test_pagination(make_uow: MakeUow) -> None:
     """
     await seed_nested(make_uow)
     async with make_uow() as uow:
-        first = await uow.nested.page(Pagination(page=1, page_size=2))
+        first = await uow.nested.page(pagination=Pagination(page=1, page_size=2))
         assert nested_strs(first) == ["nested_test2", "nested_test3"]
-        second = await uow.nested.page(Pagination(page=2, page_size=2))
+        second = await uow.nested.page(pagination=Pagination(page=2, page_size=2))
         assert nested_strs(second) == ["nested_test4", "nested_test5"]
         assert (first.total, first.total_is_exact, first.pages) == (4, True, 2)
         assert (first.has_previous, first.has_next) == (False, True)
@@ -403,16 +405,16 @@ async def test_pagination(make_uow: MakeUow) -> None:
         assert response.headers[TOTAL_HITS_HEADER] == "4"
         assert response.headers[TOTAL_RELATION_HEADER] == "eq"
 
-        last = await uow.nested.page(Pagination(page=2, page_size=3))
+        last = await uow.nested.page(pagination=Pagination(page=2, page_size=3))
         assert nested_strs(last) == ["nested_test5"] and last.pages == 2
-        past = await uow.nested.page(Pagination(page=3, page_size=2))
+        past = await uow.nested.page(pagination=Pagination(page=3, page_size=2))
         assert past.items == [] and past.total == 4 and not past.has_next
-        whole = await uow.nested.page(Pagination(page=1, page_size=100))
+        whole = await uow.nested.page(pagination=Pagination(page=1, page_size=100))
         assert len(whole) == 4 and whole.pages == 1 and not whole.has_next
         F = uow.nested.fields
-        none = await uow.nested.page(Pagination(), F.f_nested.f_str == "nope")
+        none = await uow.nested.page(F.f_nested.f_str == "nope", Pagination())
         assert (none.items, none.total, none.pages, none.has_next) == ([], 0, 0, False)
-        filtered = await uow.nested.page(Pagination(page=1, page_size=1), F.f_float >= 1.5)
+        filtered = await uow.nested.page(F.f_float >= 1.5, Pagination(page=1, page_size=1))
         assert nested_strs(filtered) == ["nested_test3"] and filtered.total == 3
 
 
@@ -429,9 +431,9 @@ async def test_pagination_refuses_bad_and_unreachable_pages_before_sending(
             Pagination(page=page, page_size=size)
     async with make_uow() as uow:
         with record_requests(es_client) as log, pytest.raises(QueryError, match="iterate"):
-            await uow.nested.page(Pagination(page=1001, page_size=10))
+            await uow.nested.page(pagination=Pagination(page=1001, page_size=10))
         assert len(log) == 0
-        deepest = await uow.nested.page(Pagination(page=1000, page_size=10))
+        deepest = await uow.nested.page(pagination=Pagination(page=1000, page_size=10))
         assert deepest.items == []
 
 
@@ -473,7 +475,7 @@ async def test_named_sort_options(make_uow: MakeUow) -> None:
         )
         for name, expected in ((None, [5, 4]), ("smallest", [2, 3]), ("cheapest", [2, 3])):
             page = await uow.nested.page(
-                Pagination(page=1, page_size=2), sort=options.resolve(name)
+                pagination=Pagination(page=1, page_size=2), sort=options.resolve(name)
             )
             assert [doc.f_nested.f_int for doc in page] == expected
         with pytest.raises(QueryError, match="smallest, largest, cheapest"):

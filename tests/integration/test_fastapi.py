@@ -31,6 +31,7 @@ from esorm.indices import IndexManager
 from esorm.mapping import Registry, to_many, to_one
 from esorm.query import Pagination, Sort, SortOptions, fields
 from esorm.repository import Repository
+from esorm.store import ElasticsearchStore
 from esorm.uow import UnitOfWork
 
 pytestmark = pytest.mark.integration
@@ -106,7 +107,7 @@ def create_app(get_uow: Callable[[], AsyncIterator[LibraryUow]]) -> FastAPI:
         sort: Annotated[Sort, Depends(SORT)],
     ) -> PageResponse[Book]:
         app.state.units.append(uow)
-        page = await uow.books.page(pagination, sort=sort, load=["author"])
+        page = await uow.books.page(pagination=pagination, sort=sort, load=["author"])
         return PageResponse.of(set_total_headers(response, page))
 
     @app.get("/books/capped")
@@ -137,7 +138,8 @@ def create_app(get_uow: Callable[[], AsyncIterator[LibraryUow]]) -> FastAPI:
     async def race(book_id: str, uow: Uow) -> Book:
         book = await uow.books.get(book_id)
         stored = book.model_dump(mode="json", exclude={"author"})
-        await uow.client.index(index=uow.books.mapping.index, id=book_id, document=stored)
+        assert isinstance(uow.store, ElasticsearchStore)  # another writer, behind esorm's back
+        await uow.store.client.index(index=uow.books.mapping.index, id=book_id, document=stored)
         book.title = "mine"
         await uow.commit()  # the other write won: 409
         return book

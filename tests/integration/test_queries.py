@@ -199,14 +199,18 @@ async def test_pagination_totals_and_named_sort_options(uow: UnitOfWork) -> None
     options = SortOptions(
         {"popular": Sort(A.views.desc()), "title": Sort(A.title.asc())}, default="popular"
     )
-    first = await repo.page(Pagination(page=1, page_size=2), sort=options.resolve(None))
+    first = await repo.page(pagination=Pagination(page=1, page_size=2), sort=options.resolve(None))
     assert [a.id for a in first.items] == ["a5", "a4"]
     assert (first.total, first.total_is_exact, first.pages, first.has_next) == (5, True, 3, True)
-    last = await repo.page(Pagination(page=3, page_size=2), sort=options.resolve("popular"))
+    last = await repo.page(
+        pagination=Pagination(page=3, page_size=2), sort=options.resolve("popular")
+    )
     assert [a.id for a in last.items] == ["a1"] and not last.has_next
-    by_title = await repo.page(Pagination(page=1, page_size=5), sort=options.resolve("title"))
+    by_title = await repo.page(
+        pagination=Pagination(page=1, page_size=5), sort=options.resolve("title")
+    )
     assert [a.title for a in by_title.items] == sorted(a.title for a in ARTICLES)
-    filtered = await repo.page(Pagination(1, 10), A.tags == "rust")
+    filtered = await repo.page(A.tags == "rust", Pagination(1, 10))
     assert filtered.total == 2
     with pytest.raises(QueryError, match="popular"):
         options.resolve("nope")
@@ -225,7 +229,7 @@ async def test_lower_bound_totals_are_marked(uow: UnitOfWork) -> None:
 
 async def test_capped_totals_on_a_page_and_offsets_by_fields(uow: UnitOfWork) -> None:
     repo = uow.repository(Article)
-    page = await repo.page(Pagination(page=1, page_size=2), track_total_hits=3)
+    page = await repo.page(pagination=Pagination(page=1, page_size=2), track_total_hits=3)
     assert (page.total, page.total_is_exact, len(page.items)) == (3, False, 2)
     ann = await repo.search_by_fields({"author.name": "Ann"}, sort="id", size=1, offset=1)
     assert [a.id for a in ann] == ["a3"]

@@ -202,7 +202,9 @@ async def test_every_read_loads_relations(setup: Setup, es_client: AsyncElastics
         assert [p.author.value.id for p in many if p.author.value] == ["u02", "u03"]
         first = await uow.posts.search_one({"term": {"id": "p004"}}, load=["author"])
         assert first is not None and first.author.get() is not None
-        page = await uow.posts.page(Pagination(page=2, page_size=5), sort="id", load=["author"])
+        page = await uow.posts.page(
+            pagination=Pagination(page=2, page_size=5), sort="id", load=["author"]
+        )
         assert [p.id for p in page.items] == ["p005", "p006", "p007", "p008", "p009"]
         assert all(p.author.loaded for p in page.items)
     async with make_uow() as uow:

@@ -87,13 +87,13 @@ async def test_aggregations(make_uow: MakeUow) -> None:
     await seed_counters(make_uow, 10)
     async with make_uow() as uow:
         aggs = await uow.counters.aggregate(
-            {"total": {"sum": {"field": "value"}}, "top": {"max": {"field": "value"}}},
             {"range": {"value": {"lt": 5}}},
+            {"total": {"sum": {"field": "value"}}, "top": {"max": {"field": "value"}}},
         )
         assert aggs["total"]["value"] == 10
         assert aggs["top"]["value"] == 4
         with pytest.raises(QueryError):
-            await uow.counters.aggregate({})
+            await uow.counters.aggregate(aggs={})
 
 
 async def test_paging_past_the_window_says_to_iterate(
@@ -121,7 +121,7 @@ async def test_iterating_25000_documents_once_each_in_order_with_bounded_memory(
             tracemalloc.stop()
         assert seen == list(range(24_999, -1, -1))
         assert stream.pages in (50, 51)  # a last, empty page may be needed to see the end
-        assert len(uow.session.identity) == 0  # not tracked: memory bounded by the page
+        assert len(uow.identity_map) == 0  # not tracked: memory bounded by the page
         assert peak < 8 * 1024 * 1024, f"peak {peak} bytes while streaming"
         assert stream.pit_id is None  # closed at the end
 

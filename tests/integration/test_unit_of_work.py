@@ -235,7 +235,7 @@ async def test_change_vs_change_first_commit_wins(make_uow: MakeUow) -> None:
         assert failure.error_type == "version_conflict_engine_exception"
         assert "User 'u'" in str(caught.value)
         # the failed entity stays pending with its old version
-        assert second.session.identity.entry_of(b).is_dirty  # type: ignore[union-attr]
+        assert second.identity_map.entry_of(b).is_dirty  # type: ignore[union-attr]
     async with make_uow() as check:
         assert (await check.users.get("u")).first_name == "First"
 

@@ -218,7 +218,9 @@ async def test_page_without_total_counting_does_not_claim_an_exact_total(
 ) -> None:
     await seed(make_uow, *(Counter(id=str(i), value=i) for i in range(25)))
     async with make_uow() as uow:
-        page = await uow.counters.page(Pagination(page=1, page_size=10), track_total_hits=False)
+        page = await uow.counters.page(
+            pagination=Pagination(page=1, page_size=10), track_total_hits=False
+        )
         # 25 documents match, none counted: the total is only a lower bound
         assert not (page.total == 10 and page.total_is_exact)
 
@@ -262,13 +264,13 @@ async def test_stream_refuses_to_track_into_a_closed_unit_of_work(make_uow: Make
     with pytest.raises(UnitOfWorkStateError):
         async for _ in stream:
             pass
-    assert len(uow.session.identity) == 0
+    assert len(uow.identity_map) == 0
 
 
 async def test_aggregate_outside_the_block_is_refused(make_uow: MakeUow) -> None:
     uow = make_uow()
     with pytest.raises(UnitOfWorkStateError):
-        await uow.counters.aggregate({"n": {"value_count": {"field": "value"}}})
+        await uow.counters.aggregate(aggs={"n": {"value_count": {"field": "value"}}})
 
 
 # -- an alias keeps one instance per document ---------------------------------------------------

@@ -284,7 +284,8 @@ async def test_a_refused_definition_names_the_watch_and_masks_secrets(
         await manager.put(watch)
 
     assert str(info.value) == (
-        "the server refused watch 't1_w': could not parse watch [t1_w]: failed to parse value [***]"
+        "the server refused watch 't1_w': parse_exception: could not parse watch [t1_w] "
+        "(caused by x_content_parse_exception: failed to parse value [***])"
     )
     assert info.value.__cause__ is None
     assert standin.watches == {}

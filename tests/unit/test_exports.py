@@ -64,6 +64,22 @@ def test_domain_imports_pydantic_only() -> None:
                         f"{source.name} imports {imported}: the domain must not know Elasticsearch"
                     )
                     if root == "esorm":
-                        assert imported.startswith("esorm.domain"), (
+                        assert imported.startswith(("esorm.domain", "esorm._internal")), (
                             f"{source.name} imports {imported}"
                         )
+
+
+def test_shared_internals_import_no_other_esorm_package() -> None:
+    """`esorm._internal` sits below every package (the domain too), so it imports none."""
+    import ast
+    from pathlib import Path
+
+    internal = Path(esorm.__file__).parent / "_internal"
+    for source in internal.glob("*.py"):
+        for node in ast.walk(ast.parse(source.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                assert node.module.split(".")[0] not in {"elasticsearch", "elastic_transport"}
+                if node.module.startswith("esorm"):
+                    assert node.module.startswith("esorm._internal"), (
+                        f"_internal/{source.name} imports {node.module}"
+                    )

@@ -11,9 +11,12 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from esorm.errors import InvalidEntityError
 from esorm.mapping import Registry
-from esorm.repository import Entry, IdentityMap, State
-from esorm.repository._identity import differs_from, take_snapshot
-from esorm.uow._plan import Operation, chunk, plan_operations
+from esorm.repository import Entry, IdentityMap, State, pending_changes
+from esorm.repository._snapshots import differs_from, take_snapshot
+from esorm.store import Write
+from esorm.uow._bulk import chunk
+from esorm.uow._outcome import Operation
+from esorm.uow._writes import write_for
 
 pytestmark = pytest.mark.unit
 
@@ -44,7 +47,10 @@ class Loose(BaseModel):
 REGISTRY = Registry()
 REGISTRY.register(Person, routing=lambda p: p.name[:1])
 REGISTRY.register(Loose)
-NOW = datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)
+
+
+def planned_writes(identity: IdentityMap) -> list[Write]:
+    return [write_for(entry, kind)[0] for entry, kind in pending_changes(identity)]
 
 
 def tracked(entity: BaseModel, state: State = State.CLEAN, seq_no: int | None = 3) -> Entry:
@@ -106,13 +112,13 @@ def test_plan_orders_and_guards_operations() -> None:
         identity.put(entry)
     dirty.entity.tags.append("t")  # type: ignore[attr-defined]
     removed.state = State.REMOVED
-    operations = plan_operations(identity, NOW)
-    assert [(op.action, op.entry.id) for op in operations] == [
+    writes = planned_writes(identity)
+    assert [(write.action, write.id) for write in writes] == [
         ("index", "d"),
         ("delete", "r"),
         ("create", "n"),
     ]
-    lines = [json.loads(line) for op in operations for line in op.body.splitlines()]
+    lines = [json.loads(line) for write in writes for line in write.ndjson().splitlines()]
     assert lines[0] == {
         "index": {
             "_index": "person",
@@ -141,16 +147,21 @@ def test_plan_refuses_unserializable_values_before_sending() -> None:
     identity.put(entry)
     entry.entity.born = "yesterday"  # type: ignore[attr-defined]
     with pytest.raises(InvalidEntityError, match="Person 'x' cannot be stored"):
-        plan_operations(identity, NOW)
+        planned_writes(identity)
 
 
 def test_chunk_respects_count_and_bytes() -> None:
-    entry = tracked(Person(id="x", name="X"))
-    ops = [Operation(entry, "index", b"x" * size) for size in (10, 10, 10, 25, 5, 40)]
-    by_count = [len(c) for c in chunk(ops, max_count=2, max_bytes=1000)]
+    writes = [Write("index", "i", "x", b"x" * size) for size in (10, 10, 10, 25, 5, 40)]
+    overhead = writes[0].size - 10  # the action line and the newline
+    ops = [Operation(write) for write in writes]
+    by_count = [len(c) for c in chunk(ops, max_count=2, max_bytes=100_000)]
     assert by_count == [2, 2, 2]
-    by_bytes = [[op.size for op in c] for c in chunk(ops, max_count=100, max_bytes=30)]
+    limit = 3 * (overhead + 10)
+    by_bytes = [
+        [op.write.size - overhead for op in c] for c in chunk(ops, max_count=100, max_bytes=limit)
+    ]
     assert by_bytes == [[10, 10, 10], [25, 5], [40]]  # an oversized item still goes alone
+    assert all(len(w.ndjson()) == w.size for w in writes)
 
 
 def test_declared_mutability_decides_which_fields_a_fresh_snapshot_copies() -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import datetime
 from typing import Any
 
 import pytest
@@ -12,10 +11,11 @@ from pydantic import BaseModel
 from esorm.domain import Many, One
 from esorm.errors import MappingError, QueryError, RelationNotLoadedError
 from esorm.mapping import Registry, by_query, to_many, to_one
-from esorm.repository import Entry, IdentityMap, State
-from esorm.repository._identity import UNTRACKED, differs_from, take_snapshot
-from esorm.repository._relations import plan_relations
-from esorm.uow._plan import plan_operations
+from esorm.repository import Entry, IdentityMap, State, pending_changes
+from esorm.repository._relation_loading import plan_relations
+from esorm.repository._snapshots import UNTRACKED, differs_from, take_snapshot
+from esorm.store import Write
+from esorm.uow._writes import write_for
 
 pytestmark = pytest.mark.unit
 
@@ -173,7 +173,7 @@ def test_json_schema_shows_the_related_type_or_null() -> None:
 def test_relation_fields_are_neither_mapped_nor_stored() -> None:
     reg = registry()
     mapping = reg.mapping_for(Member)
-    assert mapping.exclude == {"articles", "friends", "shop"}
+    assert mapping.relation_fields == {"articles", "friends", "shop"}
     assert set(mapping.properties) == {"id", "name", "shop_id", "country", "notes"}
     member = Member(id="m", name="Ann", shop=One(Shop(id="s", country="no")))
     assert mapping.to_source(member) == {
@@ -184,14 +184,18 @@ def test_relation_fields_are_neither_mapped_nor_stored() -> None:
         "notes": [],
     }
     assert "writer" not in reg.mapping_for(Article).properties
-    assert reg.mapping_for(Tag).exclude is None  # plain entities keep the fast paths
+    assert reg.mapping_for(Tag).relation_fields is None  # plain entities keep the fast paths
+
+
+def planned_writes(identity: IdentityMap) -> list[Write]:
+    return [write_for(entry, kind)[0] for entry, kind in pending_changes(identity)]
 
 
 def test_loading_a_relation_leaves_the_owner_clean() -> None:
     reg = registry()
     mapping = reg.mapping_for(Member)
     member = Member(id="m", name="Ann", notes=["x"])
-    snapshot = take_snapshot(member, mapping.exclude)
+    snapshot = take_snapshot(member, mapping.relation_fields)
     assert {name for name, value in snapshot.items() if value is not UNTRACKED} == {
         "id",
         "name",
@@ -206,11 +210,10 @@ def test_loading_a_relation_leaves_the_owner_clean() -> None:
     identity.put(
         Entry(member, mapping, mapping.index, "m", None, State.CLEAN, 1, 1, snapshot=snapshot)
     )
-    now = datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)
-    assert plan_operations(identity, now) == []
+    assert pending_changes(identity) == []
     member.notes.append("y")
-    (operation,) = plan_operations(identity, now)
-    assert b'"articles"' not in operation.body and b'"shop"' not in operation.body
+    (write,) = planned_writes(identity)
+    assert b'"articles"' not in write.ndjson() and b'"shop"' not in write.ndjson()
 
 
 def test_partial_updates_never_send_relations() -> None:
@@ -219,13 +222,13 @@ def test_partial_updates_never_send_relations() -> None:
     member = Member(id="m", name="Ann")
     identity = IdentityMap()
     entry = Entry(member, mapping, mapping.index, "m", None, State.CLEAN, 1, 1)
-    entry.snapshot = take_snapshot(member, mapping.exclude)
+    entry.snapshot = take_snapshot(member, mapping.relation_fields)
     entry.source_filter = (("name",), ())
     identity.put(entry)
     member.__dict__["friends"] = Many([])
     member.name = "Bea"
-    (operation,) = plan_operations(identity, datetime.datetime.now(datetime.UTC))
-    assert operation.action == "update" and b'"doc":{"name":"Bea"}' in operation.body
+    (write,) = planned_writes(identity)
+    assert write.action == "update" and b'"doc":{"name":"Bea"}' in write.ndjson()
 
 
 def test_self_and_mutual_relations_through_relate() -> None:

@@ -1,8 +1,9 @@
 """Relation loading for a whole result at once, level by level, within a depth limit.
 
 Each level runs one request per to-one relation (`mget`) and per to-many relation
-(`terms` search), and one search per owner for query-defined relations, all under one
-concurrency limit. Related entities join the identity map.
+(`terms` search), and one search per distinct query for query-defined relations (owners
+whose queries are equal share it), all under one concurrency limit. Related entities
+join the identity map unless the read streams untracked.
 """
 
 from __future__ import annotations
@@ -15,8 +16,8 @@ from pydantic import BaseModel
 
 from esorm.errors import QueryError
 from esorm.mapping import EntityMapping, Registry, Relation
-from esorm.repository._fetch import Fetcher, run_all
-from esorm.repository._session import Session
+from esorm.repository._context import RepositoryContext
+from esorm.repository._relation_fetch import Fetcher, run_all
 
 
 @dataclass(eq=False, slots=True)
@@ -39,11 +40,11 @@ class RelationPlan:
     depth: int
 
     async def load(
-        self, session: Session, entities: Sequence[BaseModel], *, track: bool = True
+        self, context: RepositoryContext, entities: Sequence[BaseModel], *, track: bool = True
     ) -> None:
         """Load the planned relations of `entities` (of the plan's entity type) in batches."""
         if entities:
-            await _Loader(session, self.depth, track).run(self.mapping, entities, self.root)
+            await _Loader(context, self.depth, track).run(self.mapping, entities, self.root)
 
 
 def plan_relations(
@@ -122,10 +123,10 @@ class _Job:
 class _Loader:
     """One load operation: walks the plan level by level, each (entity, relation) once."""
 
-    def __init__(self, session: Session, depth: int, track: bool) -> None:
-        self._registry = session.registry
+    def __init__(self, context: RepositoryContext, depth: int, track: bool) -> None:
+        self._registry = context.registry
         self._depth = depth
-        self._fetcher = Fetcher(session, track)
+        self._fetcher = Fetcher(context, track)
         self._done: set[tuple[int, str]] = set()
         self._defaults: dict[type[BaseModel], _Node] = {}
 

@@ -8,7 +8,7 @@ from typing import Any, ClassVar, Generic, TypeVar, get_args, get_origin
 
 from pydantic import BaseModel
 
-from esorm.domain._relations import Many, One, Related
+from esorm.domain import Many, One, Related
 from esorm.errors import MappingError, RelationNotLoadedError
 
 T = TypeVar("T", bound=BaseModel)

@@ -1,4 +1,4 @@
-"""The requests behind relation loading: one `mget`, one `terms` search, or a search per owner."""
+"""The requests behind relation loading: one `mget`, one `terms` search, one search per query."""
 
 from __future__ import annotations
 
@@ -10,13 +10,15 @@ from typing import Any
 from pydantic import BaseModel
 
 from esorm.domain import Many, One, Related
-from esorm.errors import EsormError, IndexMissingError, InvalidEntityError
+from esorm.errors import InvalidEntityError
 from esorm.mapping import ByQuery, EntityMapping, Relation, ToMany, ToOne
-from esorm.query import Query, to_query_dict
+from esorm.query import Query, SearchRequest, to_query_dict
+from esorm.repository._context import RepositoryContext
+from esorm.repository._hydration import hydrate
 from esorm.repository._identity import State
-from esorm.repository._search import HitStream, read_result, search_body
-from esorm.repository._session import Session
-from esorm.repository._transport import translate_errors
+from esorm.repository._results import read_result
+from esorm.repository._stream import HitStream
+from esorm.store import DocRef
 
 MAX_TERMS = 65_536
 """Elasticsearch's default `index.max_terms_count`: the most ids one `terms` query may hold."""
@@ -42,13 +44,13 @@ async def run_all(coroutines: Iterable[Coroutine[Any, Any, None]]) -> None:
 class Fetcher:
     """Loads one relation for a batch of owners and sets the lazy values on them.
 
-    Every request waits for a slot of the session's relation concurrency limit.
+    Every request waits for a slot of the unit's relation concurrency limit.
     """
 
-    def __init__(self, session: Session, track: bool) -> None:
-        self._session = session
+    def __init__(self, context: RepositoryContext, track: bool) -> None:
+        self._context = context
         self._track = track
-        self._slots = asyncio.Semaphore(session.relation_concurrency)
+        self._slots = asyncio.Semaphore(context.relation_concurrency)
 
     async def fetch(
         self,
@@ -60,7 +62,7 @@ class Fetcher:
         """Load relation `name` of `owners` (entities of `mapping`)."""
         if not owners:
             return
-        target = self._session.registry.mapping_for(spec.target)
+        target = self._context.registry.mapping_for(spec.target)
         if isinstance(spec, ToOne):
             await self._to_one(mapping, name, spec, target, owners)
         elif isinstance(spec, ToMany):
@@ -87,7 +89,7 @@ class Fetcher:
                 _assign(owner, name, One(None))
                 continue
             routing = None
-            if target.routing is not None:
+            if target.routed:
                 routing = spec.routing(owner) if spec.routing is not None else None
                 if routing is None:
                     raise InvalidEntityError(
@@ -96,41 +98,36 @@ class Fetcher:
                         f"relation routing=lambda owner: ..."
                     )
             wanted.setdefault((str(raw), routing), []).append(owner)
-        found: dict[tuple[str, str | None], BaseModel | None] = {}
-        docs: list[dict[str, Any]] = []
-        identity = self._session.identity
+        found: dict[DocRef, BaseModel | None] = {}
+        refs: list[DocRef] = []
+        identity = self._context.identity
         for doc_id, routing in wanted:
             entry = identity.get((target.entity, target.index, doc_id))
             if entry is not None and entry.source_filter is None:
                 found[doc_id, routing] = None if entry.state is State.REMOVED else entry.entity
                 continue
             # not tracked, or held only in part: fetched (a partial one is completed)
-            doc: dict[str, Any] = {"_index": target.index, "_id": doc_id}
-            if routing is not None:
-                doc["routing"] = routing
-            docs.append(doc)
-        if docs:
-            found.update(await self._mget(target, docs))
+            refs.append((doc_id, routing))
+        if refs:
+            found.update(await self._mget(target, refs))
         for key, group in wanted.items():
             for owner in group:
                 _assign(owner, name, One(found.get(key)))
 
     async def _mget(
-        self, target: EntityMapping[Any], docs: list[dict[str, Any]]
-    ) -> dict[tuple[str, str | None], BaseModel | None]:
-        session = self._session
+        self, target: EntityMapping[Any], refs: list[DocRef]
+    ) -> dict[DocRef, BaseModel | None]:
+        context = self._context
         async with self._slots:
-            with translate_errors(session.client, f"mget {target.name}"):
-                response = await session.client.mget(docs=docs)
-        found: dict[tuple[str, str | None], BaseModel | None] = {}
-        for doc, hit in zip(docs, response.body["docs"], strict=True):
-            key = (doc["_id"], doc.get("routing"))
-            if hit.get("found"):
-                found[key] = session.hydrate(target, hit, routing=key[1], track=self._track)
-            elif "error" in hit:
-                raise _hit_error(target, hit)
-            else:
-                found[key] = None  # a missing target reads as None; the batch goes on
+            hits = await context.store.mget(target, refs)
+        found: dict[DocRef, BaseModel | None] = {}
+        for ref, hit in zip(refs, hits, strict=True):
+            # a missing target reads as None; the batch goes on
+            found[ref] = (
+                None
+                if hit is None
+                else hydrate(context.identity, target, hit, routing=ref[1], track=self._track)
+            )
         return found
 
     # -- to-many: one terms search over every owner's id, split back per owner --------------
@@ -143,7 +140,7 @@ class Fetcher:
         target: EntityMapping[Any],
         owners: list[BaseModel],
     ) -> None:
-        identity = self._session.identity
+        identity = self._context.identity
         by_id: dict[str, list[BaseModel]] = {}
         for owner in owners:
             entry = identity.entry_of(owner)
@@ -204,42 +201,34 @@ class Fetcher:
     async def _search_all(
         self, target: EntityMapping[Any], query: dict[str, Any], sort: Any, size: int | None
     ) -> list[BaseModel]:
-        session = self._session
+        context = self._context
         window = target.max_result_window
         first = min(size or window, window)
         more_wanted = size is None or size > first
-        body = search_body(
-            target,
-            query=query,
-            sort=sort,
-            size=first,
-            track_total_hits=first if more_wanted else False,
+        request = SearchRequest(
+            query, sort=sort, size=first, track_total_hits=first if more_wanted else False
         )
         async with self._slots:
-            with translate_errors(session.client, f"search {target.name}"):
-                response = await session.client.search(index=target.index, **body)
-        result = read_result(session, target, response.body, source_filter=None, track=self._track)
+            response = await context.store.search(target, request.body(target))
+        result = read_result(
+            context.identity, target, response, source_filter=None, track=self._track
+        )
         items: list[BaseModel] = result.items
         more_found = not result.total_is_exact or result.total > first
         if more_wanted and len(items) >= first and more_found:
-            items = await self._stream(target, query, sort, size)
+            items = await self._stream(target, request, size)
         return [item for item in items if not self._removed(item)]
 
     async def _stream(
-        self, target: EntityMapping[Any], query: dict[str, Any], sort: Any, size: int | None
+        self, target: EntityMapping[Any], request: SearchRequest, size: int | None
     ) -> list[BaseModel]:
         page = min(_STREAM_PAGE, target.max_result_window)
         stream = HitStream(
-            self._session,
+            self._context,
             target,
-            query=query,
-            sort=sort,
+            request.replace(size=None, track_total_hits=False, track=self._track),
             page_size=page,
-            routing=None,
             keep_alive="1m",
-            track=self._track,
-            source_includes=None,
-            source_excludes=None,
         )
         items: list[BaseModel] = []
         async with self._slots, stream:
@@ -250,7 +239,7 @@ class Fetcher:
         return items
 
     def _removed(self, entity: BaseModel) -> bool:
-        entry = self._session.identity.entry_of(entity)
+        entry = self._context.identity.entry_of(entity)
         return entry is not None and entry.state is State.REMOVED
 
 
@@ -273,13 +262,3 @@ def _values(value: Any) -> Iterable[Any]:
     if isinstance(value, list | tuple | set | frozenset):
         return value
     return () if value is None else (value,)
-
-
-def _hit_error(target: EntityMapping[Any], hit: dict[str, Any]) -> EsormError:
-    error = hit.get("error")
-    if isinstance(error, dict) and error.get("type") == "index_not_found_exception":
-        return IndexMissingError(
-            f"index {target.index!r} of {target.name} does not exist; create it with "
-            f"IndexManager(client, registry).create_all()"
-        )
-    return EsormError(f"mget {target.name} {hit.get('_id')!r}: {error}")

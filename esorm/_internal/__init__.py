@@ -1,0 +1,1 @@
+"""Helpers several esorm packages share; standard library and pydantic only, no esorm imports."""

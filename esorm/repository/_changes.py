@@ -1,0 +1,164 @@
+"""The change register: what `add`, `put` and `remove` record, and what a commit must write."""
+
+from __future__ import annotations
+
+from typing import Any, Literal, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from esorm.errors import InvalidEntityError
+from esorm.mapping import EntityMapping
+from esorm.repository._identity import Entry, IdentityMap, State
+from esorm.repository._snapshots import differs_from
+
+E = TypeVar("E", bound=BaseModel)
+
+ChangeKind = Literal["create", "index", "update", "delete"]
+"""How a tracked entry is written: created, replaced whole, partially updated, deleted."""
+
+Change = tuple[Entry, ChangeKind]
+"""One entry a commit must write, and how."""
+
+
+def pending_changes(identity: IdentityMap) -> list[Change]:
+    """Every entry that needs a write, in tracking order; unchanged entries need none.
+
+    This loop is the whole cost of a commit where little changed, so the clean case is
+    one dict comparison, inlined.
+    """
+    changes: list[Change] = []
+    append = changes.append
+    clean, new = State.CLEAN, State.NEW
+    for entry in identity.live():
+        state = entry.state
+        if state is clean:
+            snapshot = entry.snapshot
+            if snapshot is None:
+                continue
+            entity = entry.entity
+            values = entity.__dict__
+            if entity.__pydantic_extra__ is None and len(values) == len(snapshot):
+                # the snapshot on the left lets an UNTRACKED (relation) value answer first
+                if snapshot == values:
+                    continue
+            elif not differs_from(entity, snapshot):
+                continue
+            append((entry, "update" if entry.source_filter is not None else "index"))
+        elif state is new:
+            append((entry, "create"))
+        else:
+            append((entry, "delete"))
+    return changes
+
+
+def track_new(
+    identity: IdentityMap, mapping: EntityMapping[E], entity: E, *, overwrite: bool = False
+) -> Entry:
+    """Validate a new entity, give it an id if it has none, and track it as NEW.
+
+    With `overwrite` the entity is written with an unguarded `index` instead of
+    `create`: whatever document has its id is replaced (last write wins).
+    """
+    if type(entity) is not mapping.entity:
+        raise InvalidEntityError(
+            f"expected a {mapping.name}, got {type(entity).__name__}; add it through "
+            f"its own repository"
+        )
+    known = identity.entry_of(entity)
+    if known is not None:
+        return _track_again(known, overwrite)
+    validate_entity(mapping, entity)
+    doc_id = mapping.id_of(entity) or mapping.assign_new_id(entity)
+    entry = Entry(
+        entity=entity,
+        mapping=mapping,
+        index=mapping.index,
+        id=doc_id,
+        routing=mapping.routing_of(entity),
+        state=State.NEW,
+        first_write=True,
+    )
+    clash = identity.get(entry.key)
+    if clash is not None:
+        _replace_removed(identity, entry, clash, overwrite)
+    elif overwrite:
+        # clean, with no version and an empty snapshot: planned as an unguarded `index`
+        _write_unguarded(entry)
+    identity.put(entry)
+    return entry
+
+
+def _track_again(known: Entry, overwrite: bool) -> Entry:
+    """`add`/`put` of an entity this unit already tracks: undo a removal, or switch to put."""
+    if known.state is State.REMOVED:
+        known.state = State.CLEAN if known.seq_no is not None else State.NEW
+    if overwrite:
+        if known.source_filter is not None:
+            raise InvalidEntityError(
+                f"{known.mapping.name} {known.id!r} was loaded with part of its fields; "
+                f"put() would overwrite the others with defaults: load it in full"
+            )
+        _write_unguarded(known)  # last write wins from here, written even if unchanged
+    return known
+
+
+def _replace_removed(identity: IdentityMap, entry: Entry, clash: Entry, overwrite: bool) -> None:
+    """Add over a document removed in this unit: replace it, guarded by the removed version.
+
+    Unless the caller wants the last write to win; the version stays known, so removing
+    the replacement again still deletes the document.
+    """
+    name = f"{entry.mapping.name} {entry.id!r}"
+    if clash.state is not State.REMOVED:
+        raise InvalidEntityError(
+            f"{name} is already tracked by this unit of work as another instance; change "
+            f"that instance instead of adding a second one"
+        )
+    if clash.routing != entry.routing:
+        raise InvalidEntityError(
+            f"{name} is removed in this unit of work with routing {clash.routing!r}; adding "
+            f"it back with routing {entry.routing!r} would leave the old document on its "
+            f"shard: commit the removal first"
+        )
+    entry.state = State.CLEAN
+    entry.seq_no, entry.primary_term = clash.seq_no, clash.primary_term
+    entry.guarded = not overwrite
+    entry.index = clash.index
+    entry.snapshot = {}
+    identity.discard(clash)
+
+
+def _write_unguarded(entry: Entry) -> None:
+    entry.state = State.CLEAN
+    entry.guarded = False
+    entry.snapshot = {}  # an empty snapshot differs from anything: written whatever it holds
+
+
+def mark_removed(identity: IdentityMap, mapping: EntityMapping[E], entity: E) -> None:
+    """Schedule a tracked entity's deletion; a never-written one is simply forgotten."""
+    entry = identity.entry_of(entity)
+    if entry is None:
+        raise InvalidEntityError(
+            f"{mapping.name} {mapping.id_of(entity)!r} is not tracked by this unit of work; "
+            f"load it with get() first, so its delete can be guarded by its version"
+        )
+    if entry.state is State.NEW or entry.seq_no is None:
+        # never written, or put without ever loading the document: no stored version
+        # anyone here saw, so removing it only forgets the pending write
+        identity.discard(entry)
+    else:
+        entry.state = State.REMOVED
+
+
+def validate_entity(mapping: EntityMapping[Any], entity: BaseModel) -> None:
+    """Re-run the entity's validation, since attribute assignment bypasses it by default."""
+    # a copy: "before" validators may change their input in place
+    values = dict(entity.__dict__)
+    if entity.__pydantic_extra__:
+        values.update(entity.__pydantic_extra__)
+    try:
+        mapping.entity.__pydantic_validator__.validate_python(values, by_alias=False, by_name=True)
+    except ValidationError as exc:
+        raise InvalidEntityError(
+            f"{mapping.name} is invalid and was not added: {exc}".replace("\n", "\n  ")
+        ) from exc

@@ -1,0 +1,186 @@
+"""Hits into tracked entities: the read hot path, and completing partially loaded ones."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from esorm.errors import InvalidEntityError
+from esorm.mapping import EntityMapping
+from esorm.query import SourceFilter
+from esorm.repository._identity import Entry, IdentityMap, State
+from esorm.repository._snapshots import take_snapshot
+
+E = TypeVar("E", bound=BaseModel)
+
+
+@dataclass(frozen=True, slots=True)
+class _Reading:
+    """What hydrating hits of one entity type needs, worked out once per mapping."""
+
+    validate: Callable[..., Any]
+    drop_computed: Callable[[Mapping[str, Any]], dict[str, Any]] | None
+    relation_fields: set[str] | None
+    deep: frozenset[str]
+    id_source: str | None
+    routing_of: Callable[[Any], str | None] | None
+
+
+@functools.lru_cache(maxsize=256)
+def _reading(mapping: EntityMapping[Any]) -> _Reading:
+    relations = mapping.relation_fields
+    id_field = mapping.id_field
+    return _Reading(
+        validate=mapping.entity.__pydantic_validator__.validate_python,
+        drop_computed=mapping.drop_computed if mapping.computed else None,
+        relation_fields=relations,
+        deep=mapping.mutable - relations if relations else mapping.mutable,
+        id_source=mapping.stored_names[id_field] if id_field and mapping.fills_id else None,
+        routing_of=mapping.routing_of if mapping.routed else None,
+    )
+
+
+def hydrate_all(
+    identity: IdentityMap,
+    mapping: EntityMapping[E],
+    hits: Iterable[Mapping[str, Any]],
+    *,
+    routing: str | None = None,
+    source_filter: SourceFilter | None = None,
+    track: bool = True,
+    skip_removed: bool = True,
+) -> list[E]:
+    """The tracked entity for each hit: the instance already tracked, or a new clean one.
+
+    Tracked instances come back untouched (unflushed changes survive), removed ones not
+    at all (`skip_removed`), partial ones completed by a full read. `track=False` gives
+    detached entities, for streams. The read hot path: one loop, everything bound locally.
+    """
+    reading = _reading(mapping)
+    validate, drop, id_source = reading.validate, reading.drop_computed, reading.id_source
+    relations, deep, routing_of = reading.relation_fields, reading.deep, reading.routing_of
+    bucket = identity.bucket(mapping.entity, mapping.index)
+    by_object = identity._by_object
+    clean = State.CLEAN
+    entities: list[E] = []
+    append = entities.append
+    hit: Mapping[str, Any] = {}
+    try:
+        for hit in hits:
+            doc_id: str = hit["_id"]
+            entry = bucket.get(doc_id)
+            if entry is not None:
+                if _reuse(entry, hit, source_filter, skip_removed):
+                    append(entry.entity)  # type: ignore[arg-type]
+                continue
+            source = hit.get("_source") or {}
+            if id_source is not None and id_source not in source:
+                source = {**source, id_source: doc_id}
+            if drop is not None:
+                source = drop(source)
+            # strict models accept what they dumped: ISO strings for dates, values for enums
+            entity: E = validate(source, strict=False)
+            append(entity)
+            if not track:
+                continue
+            doc_routing = routing if routing is not None else hit.get("_routing")
+            if doc_routing is None and routing_of is not None:
+                doc_routing = routing_of(entity)
+            entry = Entry(
+                entity,
+                mapping,
+                hit["_index"],
+                doc_id,
+                doc_routing,
+                clean,
+                hit.get("_seq_no"),
+                hit.get("_primary_term"),
+                take_snapshot(entity, relations, deep),
+                source_filter,
+            )
+            bucket[doc_id] = by_object[id(entity)] = entry
+    except ValidationError as exc:
+        raise _unreadable(mapping, hit, source_filter, exc) from exc
+    return entities
+
+
+def hydrate(
+    identity: IdentityMap,
+    mapping: EntityMapping[E],
+    hit: Mapping[str, Any],
+    *,
+    routing: str | None = None,
+    source_filter: SourceFilter | None = None,
+    track: bool = True,
+) -> E:
+    """The tracked entity for one hit (also a removed one); see `hydrate_all`."""
+    return hydrate_all(
+        identity,
+        mapping,
+        (hit,),
+        routing=routing,
+        source_filter=source_filter,
+        track=track,
+        skip_removed=False,
+    )[0]
+
+
+def _reuse(
+    entry: Entry, hit: Mapping[str, Any], source_filter: SourceFilter | None, skip_removed: bool
+) -> bool:
+    """Whether a hit's already tracked entity belongs in the result (completed if partial)."""
+    if entry.state is State.REMOVED and skip_removed:
+        return False
+    if entry.source_filter is not None and source_filter is None:
+        complete(entry, hit)
+    return True
+
+
+def complete(entry: Entry, hit: Mapping[str, Any]) -> None:
+    """Fill a partially loaded, unchanged entity in place from a full hit.
+
+    Raises:
+        InvalidEntityError: it was changed; its omitted fields hold defaults, so
+            completing it could lose either the change or the stored values.
+    """
+    mapping = entry.mapping
+    if entry.is_dirty:
+        raise InvalidEntityError(
+            f"{mapping.name} {entry.id!r} was loaded with part of its fields and then "
+            f"changed; commit or roll back before reading it in full"
+        )
+    full = mapping.from_source(hit.get("_source") or {}, entry.id)
+    entity = entry.entity
+    relations = {name: entity.__dict__[name] for name in mapping.relation_fields or ()}
+    # cached properties computed from the partial values are stale now
+    for name in [key for key in entity.__dict__ if key not in type(entity).model_fields]:
+        del entity.__dict__[name]
+    entity.__dict__.update(full.__dict__)
+    entity.__dict__.update(relations)
+    entity.__pydantic_fields_set__.update(full.__pydantic_fields_set__)
+    if full.__pydantic_extra__ is not None:
+        object.__setattr__(entity, "__pydantic_extra__", full.__pydantic_extra__)
+    entry.seq_no, entry.primary_term = hit.get("_seq_no"), hit.get("_primary_term")
+    entry.source_filter = None
+    entry.snapshot = entry.take_snapshot()
+
+
+def _unreadable(
+    mapping: EntityMapping[Any],
+    hit: Mapping[str, Any],
+    source_filter: SourceFilter | None,
+    exc: ValidationError,
+) -> InvalidEntityError:
+    hint = (
+        "; fields left out by source_includes/source_excludes need defaults"
+        if source_filter is not None
+        else ""
+    )
+    return InvalidEntityError(
+        f"{mapping.name} {hit.get('_id')!r} in index {hit.get('_index')!r} cannot be "
+        f"loaded{hint}: its stored document does not validate as {mapping.name}: {exc}"
+    )

@@ -1,0 +1,59 @@
+"""What a search returns: its hits as tracked entities, the total and the aggregations."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel
+
+from esorm.mapping import EntityMapping
+from esorm.query import SourceFilter
+from esorm.repository._hydration import hydrate_all
+from esorm.repository._identity import IdentityMap
+
+E = TypeVar("E", bound=BaseModel)
+
+
+@dataclass(frozen=True, slots=True)
+class SearchResult(Generic[E]):
+    """Entities of one search, the total (exact or a lower bound) and any aggregations."""
+
+    items: list[E] = field(default_factory=list)
+    total: int = 0
+    total_is_exact: bool = True
+    aggregations: dict[str, Any] = field(default_factory=dict)
+    max_score: float | None = None
+
+    def __iter__(self) -> Iterator[E]:
+        return iter(self.items)
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+
+def read_result(
+    identity: IdentityMap,
+    mapping: EntityMapping[E],
+    response: Mapping[str, Any],
+    *,
+    source_filter: SourceFilter | None,
+    track: bool = True,
+    offset: int = 0,
+) -> SearchResult[E]:
+    """Hydrate every hit through the identity map and read totals and aggregations."""
+    hits = response["hits"]
+    items = hydrate_all(identity, mapping, hits["hits"], source_filter=source_filter, track=track)
+    total = hits.get("total")
+    if total is None:  # not counted: all that is known is what this window holds
+        total = {"value": offset + len(hits["hits"]), "relation": "gte"}
+    elif isinstance(total, int):  # rest_total_hits_as_int style
+        total = {"value": total, "relation": "eq"}
+    return SearchResult(
+        items=items,
+        total=int(total["value"]),
+        total_is_exact=total.get("relation", "eq") == "eq",
+        aggregations=dict(response.get("aggregations") or {}),
+        max_score=hits.get("max_score"),
+    )

@@ -1,0 +1,130 @@
+"""What a flush achieved: each operation's outcome, applied to its entry, and the failures."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from esorm._internal.server_errors import error_reason, error_type
+from esorm.errors import WriteFailure
+from esorm.repository import Entry, IdentityMap
+from esorm.store import ItemResult, Write
+
+REJECTED = 429
+"""The status of an item (or a whole request) refused because the node is overloaded."""
+
+
+class Status(enum.Enum):
+    """Where one operation of a flush stands."""
+
+    PLANNED = "planned"
+    CONFIRMED = "confirmed"
+    FAILED = "failed"
+    UNKNOWN = "unknown"
+    """Sent, but no answer came back: the server may or may not have applied it."""
+
+
+@dataclass(slots=True, eq=False)
+class Operation:
+    """One write of a flush, the entry it is for (None for writes no entity owns), and its
+    outcome once known.
+
+    `snapshot` is what the entry holds as clean once the write is confirmed.
+    `on_outcome` is told the outcome of a write no entity owns (outbox, migration).
+    """
+
+    write: Write
+    entry: Entry | None = None
+    snapshot: dict[str, Any] | None = field(default=None, repr=False)
+    status: Status = Status.PLANNED
+    result: ItemResult | None = field(default=None, repr=False)
+    on_outcome: Callable[[Operation], None] | None = field(default=None, repr=False)
+
+
+@dataclass(slots=True)
+class Outcome:
+    """What one flush achieved: counts per action, requests sent, and the failures."""
+
+    created: int = 0
+    updated: int = 0
+    deleted: int = 0
+    requests: int = 0
+    failures: list[WriteFailure] = field(default_factory=list)
+
+    @property
+    def written(self) -> int:
+        """Operations the server confirmed."""
+        return self.created + self.updated + self.deleted
+
+
+def apply_result(
+    identity: IdentityMap, operation: Operation, item: ItemResult, outcome: Outcome
+) -> bool:
+    """Apply the server's answer to one operation; True when it was refused as overloaded
+    (429), for the caller to send again."""
+    status = item.get("status", 0)
+    if status == REJECTED:
+        return True
+    operation.result = item
+    if status >= 300 or "error" in item:
+        fail(operation, item)
+        return False
+    operation.status = Status.CONFIRMED
+    entry, action = operation.entry, operation.write.action
+    if action == "delete":
+        outcome.deleted += 1
+        if entry is not None:
+            identity.discard(entry)
+    else:
+        if action == "create":
+            outcome.created += 1
+        else:
+            outcome.updated += 1
+        if entry is not None:
+            entry.mark_written(
+                item["_seq_no"], item["_primary_term"], operation.snapshot, item.get("_index")
+            )
+    if operation.on_outcome is not None:
+        operation.on_outcome(operation)
+    return False
+
+
+def fail(operation: Operation, item: ItemResult) -> None:
+    """Record a refused operation; its entry keeps its pre-commit state."""
+    operation.status = Status.FAILED
+    operation.result = item
+    if operation.on_outcome is not None:
+        operation.on_outcome(operation)
+
+
+def failures_of(operations: Iterable[Operation]) -> list[WriteFailure]:
+    """The reports of every refused operation, in the order they were planned."""
+    return [
+        failure(operation, operation.result)
+        for operation in operations
+        if operation.status is Status.FAILED and operation.result is not None
+    ]
+
+
+def failure(operation: Operation, item: ItemResult) -> WriteFailure:
+    """The report of one refused operation, tied back to its entity."""
+    write = operation.write
+    status = int(item.get("status", 0))
+    error = item.get("error")
+    if isinstance(error, dict):
+        kind, reason = error_type(error) or "unknown", error_reason(error, with_type=False)
+    elif status == 404:
+        kind, reason = "not_found", "the document does not exist (already deleted?)"
+    else:
+        kind, reason = "unknown", str(error or item.get("result", ""))
+    return WriteFailure(
+        entity=operation.entry.entity if operation.entry is not None else None,
+        operation=write.action,
+        index=write.index,
+        id=write.id,
+        status=status,
+        error_type=kind,
+        reason=reason,
+    )
