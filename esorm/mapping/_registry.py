@@ -65,29 +65,22 @@ class Registry:
 
         Args:
             index: index name without the prefix; defaults to the snake-cased class name.
-            id: name of the id field, a function computing the id, or None to let esorm
-                generate ids it keeps outside the entity. The default "id" field is used
-                only when the class has one.
+            id: the id field's name, a function computing the id, or None for ids esorm
+                generates and keeps outside the entity; the default "id" only if it exists.
             routing: computes the routing value of each document.
-            routing_for_id: derives the routing from a document id, so `get(id)` needs
-                no `routing=` (for ids that embed it, such as `"eu:1234"`).
+            routing_for_id: derives the routing from an id (`"eu:1234"`) for `get(id)`.
             settings: index settings (shards, replicas, analysis...).
             fields: per-field mapping overrides, by Python field name; replace the generated one.
             timestamps: True (fields `created_at`/`updated_at`) or a `Timestamps` naming them.
             dynamic: the mapping's `dynamic` setting ("strict" refuses unknown fields).
-            default_sort: the sort searches use when none is given: a `Sort`, a field
-                name (`"-created_at"` for descending) or a list of names / raw sort clauses.
-            relations: how each relation field (`One[...]`/`Many[...]`) loads, by field
-                name: `to_one`, `to_many` or `by_query`. Targets must be registered already
-                (or be `entity` itself); add relations between two entities with `relate`.
+            default_sort: the sort of searches that name none: a `Sort`, a field name
+                (`"-created_at"` descending), or a list of names or raw sort clauses.
+            relations: how each relation field (`One`/`Many`) loads: `to_one`, `to_many` or
+                `by_query`, to targets registered before (or `entity`; else see `relate`).
             load: relation paths (`"posts.author"`) loaded whenever a read names none.
             relation_depth: how many hops default loads follow (default 1).
         """
-        if not (isinstance(entity, type) and issubclass(entity, BaseModel)):
-            raise MappingError(f"{entity!r} is not a pydantic model class")
-        if not entity.__pydantic_complete__:
-            # e.g. `posts: Many["Post"]` declared before Post: resolve it now if Post exists
-            entity.model_rebuild(raise_errors=False)
+        _check_entity_class(entity)
         mapping = self._build(
             entity,
             index=index,
@@ -98,26 +91,14 @@ class Registry:
             timestamps=timestamps,
             dynamic=dynamic,
         )
-        if routing_for_id is not None and routing is None:
-            raise MappingError(
-                f"{entity.__name__}: routing_for_id= needs routing= too, so writes and reads "
-                f"agree on the shard"
-            )
         mapping = dataclasses.replace(
-            mapping, default_sort=default_sort, routing_for_id=routing_for_id
+            mapping,
+            default_sort=default_sort,
+            routing_for_id=_routing_for_id(mapping, routing_for_id),
         )
         existing = self._mappings.get(entity)
         if existing is not None:
-            if (
-                _registration_key(existing) != _registration_key(mapping)
-                or (relations is not None and dict(relations) != dict(existing.relations))
-                or (load is not None and tuple(load) != tuple(existing.default_load))
-                or (relation_depth is not None and relation_depth != existing.relation_depth)
-            ):
-                raise MappingError(
-                    f"{entity.__name__} is already registered with different settings "
-                    f"(index {existing.base_index!r}); register each entity once"
-                )
+            _check_same(existing, mapping, relations, load, relation_depth)
             return existing
         if relations or load is not None or relation_depth is not None:
             mapping = self._with_relations(mapping, relations or {}, load, relation_depth)
@@ -215,29 +196,14 @@ class Registry:
         full_index = check_index_name(self._prefix + base_index, owner=name)
         model_fields = entity.model_fields
 
-        id_field: str | None = None
-        id_function: IdFunction | None = None
-        if callable(id):
-            id_function = id
-        elif id is not None:
-            if id in model_fields:
-                id_field = id
-            elif id != _DEFAULT_ID:
-                raise MappingError(f"{name}: id field {id!r} is not a field of the entity")
+        id_field, id_function = _id_spec(entity, id)
 
         overrides = dict(fields or {})
         unknown = sorted(set(overrides) - set(model_fields))
         if unknown:
             raise MappingError(f"{name}: field overrides name unknown fields {unknown}")
 
-        stamps = _timestamps(timestamps)
-        if stamps is not None:
-            for field_name in (stamps.created, stamps.updated):
-                if field_name not in model_fields:
-                    raise MappingError(
-                        f"{name}: timestamps need a field {field_name!r} "
-                        f"(datetime | None = None) on the entity"
-                    )
+        stamps = _timestamps_of(entity, timestamps)
 
         properties, templates = build_mapping(entity, overrides)
         stored_names = {
@@ -262,6 +228,71 @@ class Registry:
             mutable=mutable_fields(entity),
             relation_fields=relation_fields(entity) or None,
         )
+
+
+def _check_entity_class(entity: type[BaseModel]) -> None:
+    if not (isinstance(entity, type) and issubclass(entity, BaseModel)):
+        raise MappingError(f"{entity!r} is not a pydantic model class")
+    if not entity.__pydantic_complete__:
+        # e.g. `posts: Many["Post"]` declared before Post: resolve it now if Post exists
+        entity.model_rebuild(raise_errors=False)
+
+
+def _check_same(
+    existing: EntityMapping[Any],
+    mapping: EntityMapping[Any],
+    relations: Mapping[str, Relation[Any]] | None,
+    load: Sequence[str] | None,
+    depth: int | None,
+) -> None:
+    """Refuse a second registration of an entity that disagrees with the first."""
+    if (
+        _registration_key(existing) != _registration_key(mapping)
+        or (relations is not None and dict(relations) != dict(existing.relations))
+        or (load is not None and tuple(load) != tuple(existing.default_load))
+        or (depth is not None and depth != existing.relation_depth)
+    ):
+        raise MappingError(
+            f"{existing.name} is already registered with different settings "
+            f"(index {existing.base_index!r}); register each entity once"
+        )
+
+
+def _routing_for_id(
+    mapping: EntityMapping[Any], routing_for_id: Callable[[str], str | None] | None
+) -> Callable[[str], str | None] | None:
+    if routing_for_id is not None and not mapping.routed:
+        raise MappingError(
+            f"{mapping.name}: routing_for_id= needs routing= too, so writes and reads "
+            f"agree on the shard"
+        )
+    return routing_for_id
+
+
+def _id_spec(entity: type[BaseModel], id: str | IdFunction | None) -> tuple[str | None, Any]:
+    """(id field, id function) of a registration; the default "id" only if the class has it."""
+    if callable(id):
+        return None, id
+    if id is None:
+        return None, None
+    if id in entity.model_fields:
+        return id, None
+    if id != _DEFAULT_ID:
+        raise MappingError(f"{entity.__name__}: id field {id!r} is not a field of the entity")
+    return None, None
+
+
+def _timestamps_of(entity: type[BaseModel], value: bool | Timestamps) -> Timestamps | None:
+    """The timestamps of a registration, checked against the entity's fields."""
+    stamps = _timestamps(value)
+    if stamps is not None:
+        for field_name in (stamps.created, stamps.updated):
+            if field_name not in entity.model_fields:
+                raise MappingError(
+                    f"{entity.__name__}: timestamps need a field {field_name!r} "
+                    f"(datetime | None = None) on the entity"
+                )
+    return stamps
 
 
 def _timestamps(value: bool | Timestamps) -> Timestamps | None:

@@ -56,10 +56,9 @@ def hydrate_all(
 ) -> list[E]:
     """The tracked entity for each hit: the instance already tracked, or a new clean one.
 
-    Tracked instances come back untouched (unflushed changes survive), removed ones not
-    at all (`skip_removed`), partial ones completed by a full read. `track=False` gives
-    detached entities, for streams. The read hot path: one loop, everything bound locally.
-    """
+    Tracked instances come back untouched (unflushed changes survive), removed ones not at
+    all (`skip_removed`), partial ones completed by a full read; `track=False` gives detached
+    entities, for streams. The read hot path: one loop, everything bound locally."""
     reading = _reading(mapping)
     validate, drop, id_source = reading.validate, reading.drop_computed, reading.id_source
     relations, deep, routing_of = reading.relation_fields, reading.deep, reading.routing_of
@@ -68,7 +67,6 @@ def hydrate_all(
     clean = State.CLEAN
     entities: list[E] = []
     append = entities.append
-    hit: Mapping[str, Any] = {}
     try:
         for hit in hits:
             doc_id: str = hit["_id"]
