@@ -25,6 +25,8 @@ class SearchResult(Generic[E]):
     total_is_exact: bool = True
     aggregations: dict[str, Any] = field(default_factory=dict)
     max_score: float | None = None
+    next_after: list[Any] | None = None
+    """The sort values of the last hit: `search_after` for the next page (None: no hits)."""
 
     def __iter__(self) -> Iterator[E]:
         return iter(self.items)
@@ -44,10 +46,11 @@ def read_result(
 ) -> SearchResult[E]:
     """Hydrate every hit through the identity map and read totals and aggregations."""
     hits = response["hits"]
-    items = hydrate_all(identity, mapping, hits["hits"], source_filter=source_filter, track=track)
+    found = hits["hits"]
+    items = hydrate_all(identity, mapping, found, source_filter=source_filter, track=track)
     total = hits.get("total")
     if total is None:  # not counted: all that is known is what this window holds
-        total = {"value": offset + len(hits["hits"]), "relation": "gte"}
+        total = {"value": offset + len(found), "relation": "gte"}
     elif isinstance(total, int):  # rest_total_hits_as_int style
         total = {"value": total, "relation": "eq"}
     return SearchResult(
@@ -56,4 +59,5 @@ def read_result(
         total_is_exact=total.get("relation", "eq") == "eq",
         aggregations=dict(response.get("aggregations") or {}),
         max_score=hits.get("max_score"),
+        next_after=found[-1].get("sort") if found else None,
     )

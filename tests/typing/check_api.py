@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import assert_type
+from typing import Any, assert_type
 
 from elasticsearch import AsyncElasticsearch
 from pydantic import BaseModel
@@ -18,6 +18,8 @@ from esorm import (
     retry_on_conflict,
 )
 from esorm.mapping import EntityMapping
+from esorm.query import Page, Pagination, SearchRequest
+from esorm.store import DocumentStore, ElasticsearchStore
 
 
 class User(BaseModel):
@@ -43,8 +45,21 @@ async def usage(client: AsyncElasticsearch) -> None:
         assert_type(await uow.users.search_one(), User | None)
         assert_type(await uow.users.count(), int)
         assert_type(uow.users.iterate(), HitStream[User])
+        assert_type(await uow.users.page({"match_all": {}}, Pagination(page=2)), Page[User])
+        assert_type(
+            await uow.users.aggregate(None, {"n": {"value_count": {"field": "id"}}}), dict[str, Any]
+        )
+        assert_type(
+            await uow.users.search(sort="-name", size=5, load=None, track=False), SearchResult[User]
+        )
+        assert_type(await uow.users.all(page_size=100, keep_alive="1m"), list[User])
+        assert_type(await uow.users.get("1", source_includes=["name"], routing=None), User)
+        assert_type(await uow.users.execute(SearchRequest(size=1)), SearchResult[User])
         assert_type(uow.add(User(id="2", name="n")), User)
+        assert_type(uow.store, DocumentStore)
         assert_type(await uow.commit(), CommitResult)
+    async with Shop(ElasticsearchStore(client), registry) as on_store:  # a store works too
+        assert_type(on_store.users, Repository[User])
 
 
 @retry_on_conflict(attempts=3)
