@@ -1,7 +1,7 @@
 """Entity class -> index, id, routing and Elasticsearch mapping, kept outside the domain."""
 
 from esorm.mapping._descriptions import collect_descriptions
-from esorm.mapping._entity import MAX_ID_BYTES, EntityMapping, Timestamps
+from esorm.mapping._entity import MAX_ID_BYTES, EntityMapping, Timestamps, id_problem
 from esorm.mapping._fields import build_mapping, build_properties
 from esorm.mapping._registry import Registry
 from esorm.mapping._relation_specs import (
@@ -29,6 +29,7 @@ __all__ = [
     "build_properties",
     "by_query",
     "collect_descriptions",
+    "id_problem",
     "to_many",
     "to_one",
 ]

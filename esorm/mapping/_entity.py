@@ -73,6 +73,8 @@ class EntityMapping(Generic[E]):
     """Derives a document's routing from its id, for reads by id without `routing=`."""
     mutable: frozenset[str] = field(default=frozenset(), repr=False)
     """Fields whose declared type admits values that change in place (copied in snapshots)."""
+    float_fields: frozenset[str] = field(default=frozenset(), repr=False)
+    """Fields whose declared type can hold a float at any depth (checked for NaN on writes)."""
     relations: Mapping[str, Relation[Any]] = field(default_factory=dict, repr=False)
     default_load: tuple[str, ...] = ()
     relation_depth: int = 1
@@ -108,7 +110,7 @@ class EntityMapping(Generic[E]):
             value = getattr(entity, self.id_field)
         else:
             return None
-        if value is None or value == "":
+        if value is None:
             return None
         return check_document_id(str(value), self.name)
 
@@ -215,11 +217,31 @@ class EntityMapping(Generic[E]):
 
 
 def check_document_id(doc_id: str, owner: str) -> str:
-    """Refuse ids Elasticsearch would reject (over 512 bytes) before anything is sent."""
-    size = len(doc_id.encode())
+    """Refuse ids that cannot round-trip through Elasticsearch, before anything is sent.
+
+    Empty ids are refused by the server; `.` and `..` become URL dot-segments, so a
+    document stored under them could never be read by id; a lone surrogate cannot be
+    encoded as UTF-8; Elasticsearch allows at most 512 bytes.
+    """
+    problem = id_problem(doc_id)
+    if problem is not None:
+        raise InvalidEntityError(f"{owner}: {problem}")
+    return doc_id
+
+
+def id_problem(doc_id: str) -> str | None:
+    """Why `doc_id` cannot be a document id, or None when it can."""
+    if doc_id == "":
+        return "a document id cannot be empty (leave the id field None to have one generated)"
+    if doc_id in (".", ".."):
+        return f"{doc_id!r} cannot be a document id: URLs treat it as a path segment"
+    try:
+        size = len(doc_id.encode())
+    except UnicodeEncodeError:
+        return f"document id {doc_id!r} is not valid text (a lone surrogate has no UTF-8 form)"
     if size > MAX_ID_BYTES:
-        raise InvalidEntityError(
-            f"{owner}: document id is {size} bytes long; Elasticsearch allows at most "
+        return (
+            f"document id is {size} bytes long; Elasticsearch allows at most "
             f"{MAX_ID_BYTES} bytes (id starts with {doc_id[:40]!r})"
         )
-    return doc_id
+    return None

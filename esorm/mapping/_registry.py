@@ -14,6 +14,7 @@ from esorm.mapping._computed import computed_plan
 from esorm.mapping._descriptions import collect_descriptions
 from esorm.mapping._entity import EntityMapping, IdFunction, RoutingFunction, Timestamps
 from esorm.mapping._fields import build_mapping
+from esorm.mapping._floats import float_fields
 from esorm.mapping._mutability import mutable_fields
 from esorm.mapping._names import check_index_name, default_index_name
 from esorm.mapping._relation_specs import (
@@ -226,6 +227,7 @@ class Registry:
             stored_names=stored_names,
             descriptions=collect_descriptions(entity),
             mutable=mutable_fields(entity),
+            float_fields=float_fields(entity),
             relation_fields=relation_fields(entity) or None,
         )
 

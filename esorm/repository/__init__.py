@@ -1,6 +1,6 @@
 """Repositories that load and register aggregates through an identity map."""
 
-from esorm.repository._changes import Change, ChangeKind, pending_changes
+from esorm.repository._changes import Change, ChangeKind, pending_changes, validate_entity
 from esorm.repository._context import RepositoryContext
 from esorm.repository._guard import TaskGuard
 from esorm.repository._hydration import hydrate_all
@@ -25,4 +25,5 @@ __all__ = [
     "close_streams",
     "hydrate_all",
     "pending_changes",
+    "validate_entity",
 ]

@@ -78,6 +78,8 @@ def track_new(
         state=State.NEW,
         first_write=True,
     )
+    # what add() validated: a commit validates it again only if it changed since
+    entry.snapshot = entry.take_snapshot()
     clash = identity.get(entry.key)
     if clash is not None:
         _replace_removed(identity, entry, clash, overwrite)
@@ -150,15 +152,25 @@ def mark_removed(identity: IdentityMap, mapping: EntityMapping[E], entity: E) ->
         entry.state = State.REMOVED
 
 
-def validate_entity(mapping: EntityMapping[Any], entity: BaseModel) -> None:
-    """Re-run the entity's validation, since attribute assignment bypasses it by default."""
-    # a copy: "before" validators may change their input in place
-    values = dict(entity.__dict__)
+def validate_entity(
+    mapping: EntityMapping[Any], entity: BaseModel, *, doc_id: str | None = None
+) -> None:
+    """Re-run the entity's validation (constraints, nested models, validators), since
+    attribute assignment and in-place changes bypass it by default.
+
+    Args:
+        doc_id: the tracked entity's id, when it is refused at commit (not at `add`).
+    """
+    # a fresh dict: "before" validators may change their input in place; declared fields
+    # only, since cached properties live in `__dict__` too
+    stored = entity.__dict__
+    values = {name: stored[name] for name in type(entity).model_fields if name in stored}
     if entity.__pydantic_extra__:
         values.update(entity.__pydantic_extra__)
     try:
         mapping.entity.__pydantic_validator__.validate_python(values, by_alias=False, by_name=True)
     except ValidationError as exc:
-        raise InvalidEntityError(
-            f"{mapping.name} is invalid and was not added: {exc}".replace("\n", "\n  ")
-        ) from exc
+        name = mapping.name if doc_id is None else f"{mapping.name} {doc_id!r}"
+        verb = "added" if doc_id is None else "written (nothing was sent)"
+        message = f"{name} is invalid and was not {verb}: {exc}"
+        raise InvalidEntityError(message.replace("\n", "\n  ")) from exc

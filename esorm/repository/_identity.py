@@ -76,6 +76,10 @@ class Entry:
             and differs_from(self.entity, self.snapshot)
         )
 
+    def changed_since_snapshot(self) -> bool:
+        """True when the entity differs from its snapshot, or has none to compare with."""
+        return self.snapshot is None or differs_from(self.entity, self.snapshot)
+
     def take_snapshot(self) -> dict[str, Any]:
         """A snapshot of the entity as it is now (see `take_snapshot`)."""
         return take_snapshot(self.entity, self.mapping.relation_fields)

@@ -8,8 +8,8 @@ from typing import Generic, TypeVar, Unpack
 
 from pydantic import BaseModel
 
-from esorm.errors import InvalidEntityError, NotFoundError
-from esorm.mapping import EntityMapping
+from esorm.errors import InvalidEntityError, NotFoundError, QueryError
+from esorm.mapping import EntityMapping, id_problem
 from esorm.query import FetchOptions, ReadOptions, SourceFilter, source_filter_of
 from esorm.repository._changes import mark_removed, track_new
 from esorm.repository._context import RepositoryContext
@@ -82,7 +82,7 @@ class Repository(QueryMethods[E], Generic[E]):
         """Like `get`, but None when the document does not exist."""
         context, mapping = self._context, self._mapping
         plan = plan_relations(context.registry, mapping, options.get("load"), options.get("depth"))
-        doc_id = str(doc_id)
+        doc_id = self._read_id(doc_id)
         wanted = source_filter_of(options.get("source_includes"), options.get("source_excludes"))
         entry = self._entry(doc_id)
         if entry is not None:
@@ -115,7 +115,7 @@ class Repository(QueryMethods[E], Generic[E]):
         context, mapping = self._context, self._mapping
         plan = plan_relations(context.registry, mapping, options.get("load"), options.get("depth"))
         wanted = source_filter_of(options.get("source_includes"), options.get("source_excludes"))
-        id_list = [str(i) for i in ids]
+        id_list = [self._read_id(i) for i in ids]
         by_id, refs, partial = self._known(id_list, _routings(routing, len(id_list)), wanted)
         if partial:
             wanted = None  # some are held with other fields: loaded in full, completed in place
@@ -186,7 +186,7 @@ class Repository(QueryMethods[E], Generic[E]):
     @guarded
     async def exists(self, doc_id: str, *, routing: str | None = None) -> bool:
         """Whether the document exists, as this unit of work sees it (pending adds count)."""
-        doc_id = str(doc_id)
+        doc_id = self._read_id(doc_id)
         entry = self._entry(doc_id)
         if entry is not None:
             return entry.state is not State.REMOVED
@@ -241,6 +241,14 @@ class Repository(QueryMethods[E], Generic[E]):
         if plan is not None:
             await plan.load(self._context, [entity])
         return entity
+
+    def _read_id(self, doc_id: object) -> str:
+        """An id to read by, refused (`QueryError`) when no document can have it."""
+        text = str(doc_id)
+        problem = id_problem(text)
+        if problem is not None:
+            raise QueryError(f"{self._mapping.name}: {problem}")
+        return text
 
     def _entry(self, doc_id: str) -> Entry | None:
         return self._context.identity.get((self._mapping.entity, self._mapping.index, doc_id))

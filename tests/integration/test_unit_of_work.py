@@ -431,7 +431,7 @@ async def test_assignment_of_a_wrong_type_fails_the_commit_before_sending(
         counter.value = "not a number"  # type: ignore[assignment]
         with (
             record_requests(es_client) as log,
-            pytest.raises(InvalidEntityError, match="Counter 'c' cannot be stored"),
+            pytest.raises(InvalidEntityError, match="Counter 'c' is invalid and was not written"),
         ):
             await uow.commit()
         assert len(log) == 0

@@ -303,7 +303,7 @@ async def test_refused_commit_leaves_entities_unstamped(make_uow: MakeUow) -> No
         first = uow.repository(Stamped).add(Stamped(id="a", text="x"))
         bad = uow.repository(Stamped).add(Stamped(id="b", text="y"))
         bad.text = 123  # type: ignore[assignment]
-        with pytest.raises(Exception, match="cannot be stored"):
+        with pytest.raises(InvalidEntityError, match="'b' is invalid and was not written"):
             await uow.commit()
         # nothing was sent, so no entity carries timestamps of a write that never happened
         assert first.created_at is None and first.updated_at is None

@@ -5,10 +5,12 @@ from __future__ import annotations
 import datetime
 import enum
 import json
+from typing import Annotated, Any
 
 import pytest
 from pydantic import BaseModel, ConfigDict, Field
 
+from esorm.domain import Mapped
 from esorm.errors import InvalidEntityError
 from esorm.mapping import Registry
 from esorm.repository import Entry, IdentityMap, State, pending_changes
@@ -146,7 +148,24 @@ def test_plan_refuses_unserializable_values_before_sending() -> None:
     entry = tracked(Person(id="x", name="X"))
     identity.put(entry)
     entry.entity.born = "yesterday"  # type: ignore[attr-defined]
-    with pytest.raises(InvalidEntityError, match="Person 'x' cannot be stored"):
+    with pytest.raises(InvalidEntityError, match="Person 'x' is invalid and was not written"):
+        planned_writes(identity)
+
+
+def test_plan_refuses_values_that_validate_but_cannot_be_serialized() -> None:
+    class Anything(BaseModel):
+        id: str
+        value: Annotated[Any, Mapped({"type": "object", "enabled": False})] = None
+
+    registry = Registry()
+    mapping = registry.register(Anything)
+    identity = IdentityMap()
+    entity = Anything(id="x")
+    entry = Entry(entity, mapping, mapping.index, "x", None, State.CLEAN, 1, 1)
+    entry.snapshot = entry.take_snapshot()
+    identity.put(entry)
+    entity.value = object()  # any value validates as Any; JSON has no form for it
+    with pytest.raises(InvalidEntityError, match="Anything 'x' cannot be stored"):
         planned_writes(identity)
 
 
