@@ -35,7 +35,9 @@ What the client stack does with such faults (measured through this proxy, elasti
   fresh connection as well as a reused one, whatever the transport's `max_retries` says.
   A dropped `PUT _bulk` therefore reaches the proxy twice with `max_retries=0`, and
   2 x (max_retries + 1) times in all when every copy is dropped: 8 times with esorm's
-  default `max_retries=3`. A `POST _bulk` is sent once per transport attempt.
+  default `max_retries=3`. A `POST _bulk` is sent once per transport attempt. (The
+  switch is `ClientSession._retry_connection`, private; aiohttp's own test client turns
+  it off. `IDEMPOTENT_METHODS` in `aiohttp.client` lists the methods.)
 - elastic_transport retries a request, `max_retries` times (esorm: 3), on connection
   errors (each retry again doubled by aiohttp for PUT) and on the statuses in
   `retry_on_status`, by default (429, 502, 503, 504): a whole-request 429 or a 502 after
@@ -64,7 +66,7 @@ from collections.abc import Callable, Container, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from aiohttp import ClientSession, ClientTimeout, web
+from aiohttp import ClientError, ClientSession, ClientTimeout, web
 from pydantic import SecretStr
 
 from esorm.client import ConnectionSettings
@@ -86,6 +88,11 @@ class FaultKind(enum.Enum):
     HANG_BEFORE = "hold the request, never forward it, then reset the connection"
     DELAY = "hold the request, then forward it"
 
+
+PROXY_USER = "proxy-user-7f3a"
+PROXY_PASSWORD = "proxy-S3cret-9c2e"
+"""Credentials the proxy clients of the tests carry in their URL (the proxy ignores them
+and never forwards them); no esorm message may ever show them."""
 
 RejectItem = Callable[[str, int], bool]
 """Chooses bulk items to reject: (document id, how many times the proxy has seen it)."""
@@ -390,6 +397,15 @@ class FaultProxy:
         fault = self.decide(info) if self.decide is not None else None
         exchange = Exchange(info, fault)
         self.exchanges.append(exchange)
+        try:
+            return await self._apply(request, body, exchange, fault)
+        except ClientError as exc:  # the server is unreachable: answer as a gateway does
+            error = json.dumps({"error": f"upstream failed: {exc!r}", "status": 502}).encode()
+            return _answer(exchange, 502, error, "application/json", {})
+
+    async def _apply(
+        self, request: web.Request, body: bytes, exchange: Exchange, fault: Fault | None
+    ) -> web.StreamResponse:
         if fault is None:
             return await self._pass(request, body, exchange)
         kind = fault.kind

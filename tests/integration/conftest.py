@@ -19,11 +19,7 @@ from esorm.indices import IndexManager
 from esorm.mapping import Registry
 from esorm.testing import RunningServer
 from tests.integration._blog import BlogUnitOfWork, blog_registry
-from tests.integration._fault_proxy import FaultProxy, auth_headers
-
-PROXY_USER = "proxy-user-7f3a"
-PROXY_PASSWORD = "proxy-S3cret-9c2e"
-"""Credentials the proxy clients carry in their URL; no message may ever show them."""
+from tests.integration._fault_proxy import PROXY_PASSWORD, PROXY_USER, FaultProxy, auth_headers
 
 
 @pytest.fixture

@@ -31,6 +31,7 @@ from esorm.uow import CommitResult
 from tests.integration._blog import BlogUnitOfWork, Counter, Order, User
 from tests.integration._fault_proxy import (
     GARBLE_MARK,
+    Decide,
     Fault,
     FaultProxy,
     every_bulk,
@@ -77,14 +78,14 @@ async def settle(
 
 ANSWER_LOST = [
     pytest.param(
-        Fault.lose_response(),
+        nth_bulk(1, Fault.lose_response()),
         {},
         id="response-lost",
         marks=issue("aiohttp re-sends the PUT _bulk; the copy meets 409/not-found"),
     ),
     *(
         pytest.param(
-            Fault.status_after(status),
+            nth_bulk(1, Fault.status_after(status)),
             {},
             id=f"{status}-after-apply",
             marks=issue(f"the transport retries on {status}; the copy meets 409/not-found"),
@@ -92,25 +93,31 @@ ANSWER_LOST = [
         for status in (502, 503, 504)
     ),
     pytest.param(
-        Fault.truncate(),
+        every_bulk(Fault.status_after(502)),
+        {},
+        id="502-on-every-copy",
+        marks=issue("applied writes answered 502 on every retry are reported as failed"),
+    ),
+    pytest.param(
+        nth_bulk(1, Fault.truncate()),
         {},
         id="answer-cut-short",
         marks=issue("the transport retries a payload error; the copy meets 409/not-found"),
     ),
     pytest.param(
-        Fault.hang(30),
+        nth_bulk(1, Fault.hang(30)),
         {"request_timeout": 0.5},
         id="timeout-after-apply",
         marks=issue("after a timeout the next commit re-sends applied writes and fails them"),
     ),
     pytest.param(
-        Fault.garble(),
+        nth_bulk(1, Fault.garble()),
         {},
         id="answer-garbled",
         marks=issue("a garbled answer leaves applied writes pending; the next commit fails"),
     ),
     pytest.param(
-        Fault.drop_items(1),
+        nth_bulk(1, Fault.drop_items(1)),
         {},
         id="answer-missing-an-item",
         marks=issue("an answer with fewer items raises a bare ValueError from zip()"),
@@ -118,14 +125,14 @@ ANSWER_LOST = [
 ]
 
 
-@pytest.mark.parametrize(("fault", "settings"), ANSWER_LOST)
+@pytest.mark.parametrize(("decide", "settings"), ANSWER_LOST)
 async def test_a_commit_whose_answer_is_lost_reports_what_the_server_stored(
     fault_proxy: FaultProxy,
     make_proxy_client: MakeClient,
     make_uow: MakeUow,
     registry: Registry,
     es_client: AsyncElasticsearch,
-    fault: Fault,
+    decide: Decide,
     settings: dict[str, float],
 ) -> None:
     """A create, an update and a delete; the server applies all three, its answer is lost."""
@@ -137,7 +144,7 @@ async def test_a_commit_whose_answer_is_lost_reports_what_the_server_stored(
         upd.first_name = "after"
         uow.users.remove(await uow.users.get("del"))
         fault_proxy.clear()
-        fault_proxy.decide = nth_bulk(1, fault)
+        fault_proxy.decide = decide
         first = await commit_outcome(uow)
         result = await settle(uow, fault_proxy, first)
         if result is not None:

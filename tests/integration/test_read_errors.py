@@ -18,9 +18,14 @@ import pytest
 
 from esorm.errors import ConnectionFailedError
 from tests.integration._blog import BlogUnitOfWork, User
-from tests.integration._fault_proxy import Fault, FaultProxy, on_request
+from tests.integration._fault_proxy import (
+    PROXY_PASSWORD,
+    PROXY_USER,
+    Fault,
+    FaultProxy,
+    on_request,
+)
 from tests.integration._support import seed
-from tests.integration.conftest import PROXY_PASSWORD, PROXY_USER
 
 pytestmark = pytest.mark.integration
 
