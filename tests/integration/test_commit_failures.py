@@ -12,7 +12,7 @@ from esorm.errors import CommitError, TransportFailedError
 from esorm.indices import IndexManager
 from esorm.testing import EmbeddedServer, record_requests
 from tests.integration._blog import BlogUnitOfWork, User, blog_registry
-from tests.integration._rejecting_proxy import RejectingProxy
+from tests.integration._fault_proxy import Fault, FaultProxy, every_bulk
 
 pytestmark = pytest.mark.integration
 
@@ -79,7 +79,7 @@ async def test_rejected_items_are_retried_with_backoff_then_reported(
     def reject(doc_id: str, attempt: int) -> bool:
         return (doc_id in ("r1", "r2") and attempt <= 2) or doc_id == "always"
 
-    async with RejectingProxy(esorm_server.url, reject) as proxy:
+    async with FaultProxy(esorm_server.url, every_bulk(Fault.reject_items(reject))) as proxy:
         client = AsyncElasticsearch(proxy.url, max_retries=0)
         try:
             await IndexManager(client, registry).create(User)
@@ -94,7 +94,7 @@ async def test_rejected_items_are_retried_with_backoff_then_reported(
                 assert failure.error_type == "es_rejected_execution_exception"
                 assert caught.value.written == 3
                 assert len(log.to("_bulk")) == 3
-                assert proxy.attempts == {"ok": 1, "r1": 3, "r2": 3, "always": 3}
+                assert proxy.item_attempts == {"ok": 1, "r1": 3, "r2": 3, "always": 3}
                 found = await uow.users.get_many(["ok", "r1", "r2", "always"])
                 assert [u.id for u in found] == ["ok", "r1", "r2", "always"]  # tracked, one pending
         finally:

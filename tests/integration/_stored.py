@@ -1,0 +1,59 @@
+"""Reading back what the server really stored, and what a commit said about it.
+
+Everything here reads through the direct client (`es_client`), never through the fault
+proxy, so a test compares esorm's report with the server's truth.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from elasticsearch import AsyncElasticsearch
+from pydantic import BaseModel
+
+from esorm.errors import EsormError
+from esorm.mapping import Registry
+from esorm.uow import CommitResult, UnitOfWork
+
+
+@dataclass(frozen=True, slots=True)
+class StoredDoc:
+    """One stored document: its `_source` and the version Elasticsearch gave it."""
+
+    source: dict[str, Any]
+    seq_no: int
+    primary_term: int
+
+    @property
+    def version(self) -> tuple[int, int]:
+        return (self.seq_no, self.primary_term)
+
+
+async def stored_doc(
+    client: AsyncElasticsearch, index: str, doc_id: str, *, routing: str | None = None
+) -> StoredDoc | None:
+    """The stored document, or None; a realtime get, so no refresh is needed."""
+    response = await client.options(ignore_status=404).get(index=index, id=doc_id, routing=routing)
+    if not response.body.get("found"):
+        return None
+    return StoredDoc(response["_source"], response["_seq_no"], response["_primary_term"])
+
+
+async def stored_sources(client: AsyncElasticsearch, index: str) -> list[dict[str, Any]]:
+    """Every stored `_source` of an index, after a refresh."""
+    await client.indices.refresh(index=index)
+    response = await client.search(index=index, size=10_000, query={"match_all": {}})
+    return [hit["_source"] for hit in response["hits"]["hits"]]
+
+
+def index_of(registry: Registry, entity: type[BaseModel]) -> str:
+    return registry.mapping_for(entity).index
+
+
+async def commit_outcome(uow: UnitOfWork) -> CommitResult | EsormError:
+    """The commit's result, or the esorm error it raised; anything else propagates."""
+    try:
+        return await uow.commit()
+    except EsormError as error:
+        return error
