@@ -22,6 +22,7 @@ from esorm.errors import (
     RelationNotLoadedError,
     TransportFailedError,
     UnitOfWorkStateError,
+    UnreadableDocumentError,
     VersionMismatchError,
     WriteFailure,
 )
@@ -58,6 +59,7 @@ __all__ = [
     "TransportFailedError",
     "UnitOfWork",
     "UnitOfWorkStateError",
+    "UnreadableDocumentError",
     "VersionMismatchError",
     "WriteFailure",
     "connect",

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any, Self
 
 __all__ = [
+    "ClusterAccessError",
     "CommitError",
     "ConfigurationError",
     "ConflictError",
@@ -18,10 +19,13 @@ __all__ = [
     "MappingError",
     "NotFoundError",
     "NotRegisteredError",
+    "OutcomeUnknownError",
     "QueryError",
     "RelationNotLoadedError",
+    "ServerError",
     "TransportFailedError",
     "UnitOfWorkStateError",
+    "UnreadableDocumentError",
     "VersionMismatchError",
     "WriteFailure",
 ]
@@ -44,7 +48,29 @@ class NotRegisteredError(MappingError):
 
 
 class ConnectionFailedError(EsormError):
-    """The server could not be reached or did not answer in time. Never carries credentials."""
+    """The cluster cannot be used right now: unreachable, no answer in time, refusing
+    esorm's credentials, or failing itself. Never carries credentials."""
+
+
+class ClusterAccessError(ConnectionFailedError):
+    """The cluster refused esorm's credentials (401) or what they may do (403).
+
+    A problem of the application's configuration, not of its callers: an API answers it
+    as unavailable (503), never as the caller's 401.
+    """
+
+
+class ServerError(ConnectionFailedError):
+    """The cluster answered a request with a failure of its own (5xx)."""
+
+    def __init__(self, message: str, *, status: int) -> None:
+        self.status = status
+        super().__init__(message)
+
+
+class OutcomeUnknownError(ConnectionFailedError):
+    """A write request went out, but its answer was lost, late or unreadable: the server
+    may or may not have applied it. The unit of work reads the documents back to decide."""
 
 
 class VersionMismatchError(EsormError):
@@ -92,6 +118,31 @@ class IndexMissingError(EsormError):
 
 class InvalidEntityError(EsormError):
     """An entity failed validation or cannot be stored; raised before anything is sent."""
+
+
+class UnreadableDocumentError(EsormError):
+    """A stored document does not validate as its entity: the data is wrong, not the request.
+
+    Names the index, the id and every field that fails (`fields`), so it can be repaired.
+    """
+
+    def __init__(self, entity: type[Any], index: str, doc_id: str, cause: Exception) -> None:
+        self.entity = entity
+        self.index = index
+        self.id = doc_id
+        errors = getattr(cause, "errors", None)
+        details = errors(include_url=False) if callable(errors) else []
+        self.fields: tuple[str, ...] = tuple(
+            ".".join(str(part) for part in detail.get("loc", ())) for detail in details
+        )
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in d.get('loc', ())) or '(document)'}: {d.get('msg')}"
+            for d in details
+        )
+        super().__init__(
+            f"{entity.__name__} {doc_id!r} in index {index!r} cannot be loaded: its "
+            f"stored document does not validate as {entity.__name__}: {problems or cause}"
+        )
 
 
 class UnitOfWorkStateError(EsormError):

@@ -6,6 +6,7 @@ from esorm.client._compat import client_version, install_hint
 from esorm.client._connect import connect, create_client, wait_until_ready
 from esorm.client._errors import (
     client_hosts,
+    client_secrets,
     describe_connection_error,
     error_reason,
     error_type,
@@ -22,6 +23,7 @@ __all__ = [
     "ServerVersion",
     "check_server_version",
     "client_hosts",
+    "client_secrets",
     "client_version",
     "connect",
     "create_client",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import contextlib
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -13,10 +15,12 @@ from esorm.client._compat import client_version, install_hint
 from esorm.client._redact import redact_url, scrub
 from esorm.client._settings import ConnectionSettings
 from esorm.errors import (
+    ClusterAccessError,
     ConnectionFailedError,
     EsormError,
     IndexMissingError,
     QueryError,
+    ServerError,
     VersionMismatchError,
 )
 
@@ -29,6 +33,24 @@ def _hosts_of(where: _HostsLike) -> tuple[list[str], list[str]]:
         return [redact_url(h) for h in where.hosts], where.secrets()
     urls = [where] if isinstance(where, str) else list(where)
     return [redact_url(u) for u in urls], []
+
+
+def client_secrets(client: AsyncElasticsearch) -> list[str]:
+    """The credentials a client sends (decoded too), for scrubbing them from messages:
+    an answer to a refused login may quote the user, an error may echo a header."""
+    found: list[str] = []
+    headers = [getattr(client, "_headers", None) or {}]
+    headers += [node.config.headers for node in client.transport.node_pool.all()]
+    for header in headers:
+        value = str(header.get("authorization") or "")
+        scheme, _, token = value.partition(" ")
+        if not token:
+            continue
+        found.append(token)
+        if scheme.lower() in ("basic", "apikey"):
+            with contextlib.suppress(ValueError, UnicodeDecodeError):
+                found.extend(base64.b64decode(token, validate=True).decode().split(":", 1))
+    return [secret for secret in found if len(secret) > 2]
 
 
 def client_hosts(client: AsyncElasticsearch) -> list[str]:
@@ -175,28 +197,54 @@ def translate_transport_errors(where: _HostsLike) -> Iterator[None]:
 
 
 @contextmanager
-def translate_errors(action: str, hosts: Iterable[str]) -> Iterator[None]:
+def translate_errors(
+    action: str, hosts: Iterable[str], secrets: Iterable[str] = ()
+) -> Iterator[None]:
     """The boundary of document requests: every failure below becomes an esorm error.
 
-    Transport failures become `ConnectionFailedError`, a missing index
-    `IndexMissingError`, a refused request (400) `QueryError` with the server's
-    reason, rejected compatibility headers `VersionMismatchError`. Messages start
-    with `action` ("search User") and never carry credentials.
+    Transport failures become `ConnectionFailedError`; refused credentials or rights
+    (401/403) `ClusterAccessError`; the cluster's own failures (5xx) `ServerError`; a
+    missing index `IndexMissingError`; a refused request (400) `QueryError` with the
+    server's reason; rejected compatibility headers `VersionMismatchError`. Messages
+    start with `action` ("search User") and never carry `secrets` nor URL credentials.
     """
-    hosts = list(hosts)
+    hosts, secrets = list(hosts), list(secrets)
     try:
         yield
     except TransportError as exc:
-        raise ConnectionFailedError(f"{action}: {describe_connection_error(exc, hosts)}") from exc
+        message = describe_connection_error(exc, hosts)
+        raise ConnectionFailedError(scrub(f"{action}: {message}", secrets)) from exc
     except ApiError as exc:
-        if is_compat_header_rejection(exc):
-            raise version_mismatch_from(exc, hosts) from exc
-        if error_type(exc) == "index_not_found_exception":
-            error = _error_object(exc)
-            index = error.get("index", "?") if isinstance(error, Mapping) else "?"
-            raise IndexMissingError.of(str(index), action=action) from exc
-        if exc.meta.status == 400:
-            raise QueryError(
-                f"{action}: the server refused the request: {error_reason(exc)}"
-            ) from exc
-        raise
+        translated = translate_api_error(exc, action, hosts, secrets)
+        if translated is exc:
+            raise
+        raise translated from exc
+
+
+def translate_api_error(
+    exc: ApiError, action: str, hosts: list[str], secrets: list[str]
+) -> EsormError | ApiError:
+    """The esorm error for an error answer to a document request (the answer itself when
+    no esorm error says more: a 404 or 409 its caller handles)."""
+    status = exc.meta.status
+    where = ", ".join(hosts)
+    if is_compat_header_rejection(exc):
+        return version_mismatch_from(exc, hosts)
+    if error_type(exc) == "index_not_found_exception":
+        error = _error_object(exc)
+        index = error.get("index", "?") if isinstance(error, Mapping) else "?"
+        return IndexMissingError.of(str(index), action=action)
+    reason = scrub(error_reason(exc), secrets)
+    if status in (401, 403):
+        what = "the credentials" if status == 401 else "what the credentials may do"
+        return ClusterAccessError(
+            f"{action}: the cluster at {where} refused {what} (HTTP {status}): {reason}; "
+            f"check the api key, user and password, or token, and the user's roles"
+        )
+    if status >= 500:
+        return ServerError(
+            f"{action}: the cluster at {where} failed (HTTP {status}): {reason}", status=status
+        )
+    if status == 400:
+        return QueryError(f"{action}: the server refused the request: {reason}")
+    return exc

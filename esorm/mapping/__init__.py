@@ -1,7 +1,15 @@
 """Entity class -> index, id, routing and Elasticsearch mapping, kept outside the domain."""
 
 from esorm.mapping._descriptions import collect_descriptions
-from esorm.mapping._entity import MAX_ID_BYTES, EntityMapping, Timestamps, id_problem
+from esorm.mapping._entity import (
+    MAX_ID_BYTES,
+    RECENT_WRITES,
+    WRITES_FIELD,
+    WRITES_MAPPING,
+    EntityMapping,
+    Timestamps,
+    id_problem,
+)
 from esorm.mapping._fields import build_mapping, build_properties
 from esorm.mapping._registry import Registry
 from esorm.mapping._relation_specs import (
@@ -17,6 +25,9 @@ from esorm.mapping._relation_specs import (
 
 __all__ = [
     "MAX_ID_BYTES",
+    "RECENT_WRITES",
+    "WRITES_FIELD",
+    "WRITES_MAPPING",
     "ByQuery",
     "EntityMapping",
     "Registry",

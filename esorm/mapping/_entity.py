@@ -23,6 +23,17 @@ RoutingFunction = Callable[[Any], "str | None"]
 
 MAX_ID_BYTES = 512
 
+WRITES_FIELD = "esorm_writes"
+"""Where every document esorm writes keeps the ids of its latest writes (newest first), so
+a commit whose answer was lost can tell its own write from another writer's."""
+
+RECENT_WRITES = 4
+"""How many write ids a document keeps: how many later writes by others a commit whose
+answer was lost can still see its own write behind."""
+
+WRITES_MAPPING: Mapping[str, Any] = {"type": "keyword", "index": False, "doc_values": False}
+"""Stored in `_source` only: never searched, never aggregated, no disk beyond the source."""
+
 
 @dataclass(frozen=True, slots=True)
 class Timestamps:
@@ -75,6 +86,9 @@ class EntityMapping(Generic[E]):
     """Fields whose declared type admits values that change in place (copied in snapshots)."""
     float_fields: frozenset[str] = field(default=frozenset(), repr=False)
     """Fields whose declared type can hold a float at any depth (checked for NaN on writes)."""
+    model_fields: frozenset[str] = field(default=frozenset(), repr=False)
+    """Fields whose declared type can hold a pydantic model at any depth (dumped before an
+    entity is validated again, since pydantic takes model instances as they are)."""
     relations: Mapping[str, Relation[Any]] = field(default_factory=dict, repr=False)
     default_load: tuple[str, ...] = ()
     relation_depth: int = 1
@@ -199,7 +213,9 @@ class EntityMapping(Generic[E]):
 
     def index_body(self) -> dict[str, Any]:
         """Settings and mappings for creating this entity's index."""
-        mappings: dict[str, Any] = {"properties": dict(self.properties)}
+        mappings: dict[str, Any] = {
+            "properties": {**self.properties, WRITES_FIELD: dict(WRITES_MAPPING)}
+        }
         if self.dynamic is not None:
             mappings["dynamic"] = self.dynamic
         if self.dynamic_templates:

@@ -11,10 +11,16 @@ from pydantic import BaseModel
 from esorm._internal.types import stored_name
 from esorm.errors import MappingError, NotRegisteredError
 from esorm.mapping._computed import computed_plan
+from esorm.mapping._contents import float_fields, model_fields_nested
 from esorm.mapping._descriptions import collect_descriptions
-from esorm.mapping._entity import EntityMapping, IdFunction, RoutingFunction, Timestamps
+from esorm.mapping._entity import (
+    WRITES_FIELD,
+    EntityMapping,
+    IdFunction,
+    RoutingFunction,
+    Timestamps,
+)
 from esorm.mapping._fields import build_mapping
-from esorm.mapping._floats import float_fields
 from esorm.mapping._mutability import mutable_fields
 from esorm.mapping._names import check_index_name, default_index_name
 from esorm.mapping._relation_specs import (
@@ -210,6 +216,7 @@ class Registry:
         stored_names = {
             field_name: stored_name(field_name, info) for field_name, info in model_fields.items()
         }
+        _check_reserved(name, stored_names)
         return EntityMapping(
             entity=entity,
             index=full_index,
@@ -228,8 +235,18 @@ class Registry:
             descriptions=collect_descriptions(entity),
             mutable=mutable_fields(entity),
             float_fields=float_fields(entity),
+            model_fields=model_fields_nested(entity),
             relation_fields=relation_fields(entity) or None,
         )
+
+
+def _check_reserved(name: str, stored_names: Mapping[str, str]) -> None:
+    for field_name, stored in stored_names.items():
+        if stored == WRITES_FIELD:
+            raise MappingError(
+                f"{name}.{field_name}: {WRITES_FIELD!r} is reserved: esorm keeps the ids of "
+                f"each document's latest writes there; name the field otherwise"
+            )
 
 
 def _check_entity_class(entity: type[BaseModel]) -> None:

@@ -4,7 +4,7 @@ from esorm.repository._changes import Change, ChangeKind, pending_changes, valid
 from esorm.repository._context import RepositoryContext
 from esorm.repository._guard import TaskGuard
 from esorm.repository._hydration import hydrate_all
-from esorm.repository._identity import Entry, IdentityKey, IdentityMap, State
+from esorm.repository._identity import Doubt, Entry, IdentityKey, IdentityMap, State
 from esorm.repository._repository import Found, Repository
 from esorm.repository._results import SearchResult
 from esorm.repository._stream import HitStream, close_streams
@@ -12,6 +12,7 @@ from esorm.repository._stream import HitStream, close_streams
 __all__ = [
     "Change",
     "ChangeKind",
+    "Doubt",
     "Entry",
     "Found",
     "HitStream",

@@ -165,6 +165,9 @@ def validate_entity(
     # only, since cached properties live in `__dict__` too
     stored = entity.__dict__
     values = {name: stored[name] for name in type(entity).model_fields if name in stored}
+    nested = mapping.model_fields - (mapping.relation_fields or set())
+    if nested:  # model instances are taken as they are: dumped, so changes in place count
+        values.update(entity.model_dump(include=set(nested), round_trip=True))
     if entity.__pydantic_extra__:
         values.update(entity.__pydantic_extra__)
     try:

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from esorm.errors import InvalidEntityError
-from esorm.mapping import EntityMapping
+from esorm.errors import InvalidEntityError, UnreadableDocumentError
+from esorm.mapping import WRITES_FIELD, EntityMapping
 from esorm.query import SourceFilter
 from esorm.repository._identity import Entry, IdentityMap, State
 from esorm.repository._snapshots import take_snapshot
@@ -18,8 +17,7 @@ from esorm.repository._snapshots import take_snapshot
 E = TypeVar("E", bound=BaseModel)
 
 
-@dataclass(frozen=True, slots=True)
-class _Reading:
+class _Reading(NamedTuple):
     """What hydrating hits of one entity type needs, worked out once per mapping."""
 
     validate: Callable[..., Any]
@@ -53,56 +51,56 @@ def hydrate_all(
     source_filter: SourceFilter | None = None,
     track: bool = True,
     skip_removed: bool = True,
+    unreadable: list[UnreadableDocumentError] | None = None,
 ) -> list[E]:
     """The tracked entity for each hit: the instance already tracked, or a new clean one.
 
     Tracked instances come back untouched (unflushed changes survive), removed ones not at
     all (`skip_removed`), partial ones completed by a full read; `track=False` gives detached
-    entities, for streams. The read hot path: one loop, everything bound locally."""
-    reading = _reading(mapping)
-    validate, drop, id_source = reading.validate, reading.drop_computed, reading.id_source
-    relations, deep, routing_of = reading.relation_fields, reading.deep, reading.routing_of
-    bucket = identity.bucket(mapping.entity, mapping.index)
-    by_object = identity._by_object
+    entities, for streams. A document that does not validate raises, or is left out and
+    listed in `unreadable` when given. The hot path: one loop, everything bound locally."""
+    validate, drop, relations, deep, id_source, routing_of = _reading(mapping)
+    bucket, by_object = identity.bucket(mapping.entity, mapping.index), identity._by_object
     clean = State.CLEAN
     entities: list[E] = []
     append = entities.append
-    try:
-        for hit in hits:
-            doc_id: str = hit["_id"]
-            entry = bucket.get(doc_id)
-            if entry is not None:
-                if _reuse(entry, hit, source_filter, skip_removed):
-                    append(entry.entity)  # type: ignore[arg-type]
-                continue
-            source = hit.get("_source") or {}
-            if id_source is not None and id_source not in source:
-                source = {**source, id_source: doc_id}
-            if drop is not None:
-                source = drop(source)
-            # strict models accept what they dumped: ISO strings for dates, values for enums
+    for hit in hits:
+        doc_id: str = hit["_id"]
+        entry = bucket.get(doc_id)
+        if entry is not None:
+            if _reuse(entry, hit, source_filter, skip_removed):
+                append(entry.entity)  # type: ignore[arg-type]
+            continue
+        source = hit.get("_source") or {}
+        writes = source.pop(WRITES_FIELD, ())
+        if id_source is not None and id_source not in source:
+            source = {**source, id_source: doc_id}
+        if drop is not None:
+            source = drop(source)
+        try:  # strict models accept what they dumped: ISO strings for dates, enum values
             entity: E = validate(source, strict=False)
-            append(entity)
-            if not track:
-                continue
-            doc_routing = routing if routing is not None else hit.get("_routing")
-            if doc_routing is None and routing_of is not None:
-                doc_routing = routing_of(entity)
-            entry = Entry(
-                entity,
-                mapping,
-                hit["_index"],
-                doc_id,
-                doc_routing,
-                clean,
-                hit.get("_seq_no"),
-                hit.get("_primary_term"),
-                take_snapshot(entity, relations, deep),
-                source_filter,
-            )
-            bucket[doc_id] = by_object[id(entity)] = entry
-    except ValidationError as exc:
-        raise _unreadable(mapping, hit, source_filter, exc) from exc
+        except ValidationError as exc:
+            _unreadable(mapping, hit, source_filter, exc, unreadable)
+            continue
+        append(entity)
+        if not track:
+            continue
+        doc_routing = routing if routing is not None else hit.get("_routing")
+        if doc_routing is None and routing_of is not None:
+            doc_routing = routing_of(entity)
+        bucket[doc_id] = by_object[id(entity)] = Entry(
+            entity,
+            mapping,
+            hit["_index"],
+            doc_id,
+            doc_routing,
+            clean,
+            hit.get("_seq_no"),
+            hit.get("_primary_term"),
+            take_snapshot(entity, relations, deep),
+            source_filter,
+            writes=tuple(writes),
+        )
     return entities
 
 
@@ -151,7 +149,9 @@ def complete(entry: Entry, hit: Mapping[str, Any]) -> None:
             f"{mapping.name} {entry.id!r} was loaded with part of its fields and then "
             f"changed; commit or roll back before reading it in full"
         )
-    full = mapping.from_source(hit.get("_source") or {}, entry.id)
+    source = dict(hit.get("_source") or {})
+    writes = source.pop(WRITES_FIELD, None)
+    full = mapping.from_source(source, entry.id)
     entity = entry.entity
     relations = {name: entity.__dict__[name] for name in mapping.relation_fields or ()}
     # cached properties computed from the partial values are stale now
@@ -164,6 +164,7 @@ def complete(entry: Entry, hit: Mapping[str, Any]) -> None:
         object.__setattr__(entity, "__pydantic_extra__", full.__pydantic_extra__)
     entry.seq_no, entry.primary_term = hit.get("_seq_no"), hit.get("_primary_term")
     entry.source_filter = None
+    entry.writes = tuple(writes or ())
     entry.snapshot = entry.take_snapshot()
 
 
@@ -172,13 +173,21 @@ def _unreadable(
     hit: Mapping[str, Any],
     source_filter: SourceFilter | None,
     exc: ValidationError,
-) -> InvalidEntityError:
-    hint = (
-        "; fields left out by source_includes/source_excludes need defaults"
-        if source_filter is not None
-        else ""
+    unreadable: list[UnreadableDocumentError] | None,
+) -> None:
+    """Raise (or, when listing them, record) the error for a document that does not validate.
+
+    Read with part of its fields, the read is to blame (`InvalidEntityError`): the fields
+    it left out need defaults. Read whole, the stored data is (`UnreadableDocumentError`).
+    """
+    if source_filter is not None:
+        raise InvalidEntityError(
+            f"{mapping.name} {hit.get('_id')!r} in index {hit.get('_index')!r} cannot be "
+            f"loaded; fields left out by source_includes/source_excludes need defaults: {exc}"
+        ) from exc
+    error = UnreadableDocumentError(
+        mapping.entity, str(hit.get("_index")), str(hit.get("_id")), exc
     )
-    return InvalidEntityError(
-        f"{mapping.name} {hit.get('_id')!r} in index {hit.get('_index')!r} cannot be "
-        f"loaded{hint}: its stored document does not validate as {mapping.name}: {exc}"
-    )
+    if unreadable is None:
+        raise error from exc
+    unreadable.append(error)

@@ -18,6 +18,7 @@ from esorm.repository._snapshots import (
     differs_from,
     take_snapshot,
 )
+from esorm.store import Write
 
 IdentityKey = tuple[type[BaseModel], str, str]
 """(entity type, the entity's index name, document id): one document within a unit of work."""
@@ -29,6 +30,16 @@ class State(enum.Enum):
     NEW = "new"
     CLEAN = "clean"
     REMOVED = "removed"
+
+
+@dataclass(frozen=True, slots=True)
+class Doubt:
+    """A write that was sent but whose outcome is unknown, what the entity looked like in
+    it (the entry's snapshot if it turns out applied), and the write ids it carried."""
+
+    write: Write
+    snapshot: dict[str, Any] | None
+    writes: tuple[str, ...]
 
 
 @dataclass(slots=True, eq=False)
@@ -55,6 +66,11 @@ class Entry:
     first_write: bool = False
     """Added or put in this unit and not written yet: its first write sets `created_at`."""
     guarded: bool = True
+    writes: tuple[str, ...] = ()
+    """The ids of the document's latest writes as stored (`WRITES_FIELD`), newest first."""
+    doubt: Doubt | None = None
+    """A write of this entry that went out without a readable answer: the next commit
+    reads the document back before anything else, to learn whether it was applied."""
 
     @property
     def source_filtered(self) -> bool:
@@ -104,19 +120,24 @@ class Entry:
         primary_term: int,
         snapshot: dict[str, Any] | None = None,
         index: str | None = None,
+        writes: tuple[str, ...] | None = None,
     ) -> None:
         """Record a confirmed write: new version, clean as of `snapshot` (what was sent).
 
         Args:
             index: the concrete index the server wrote to (an alias resolves to one).
+            writes: the write ids the document now holds.
         """
         self.seq_no = seq_no
         self.primary_term = primary_term
         self.state = State.CLEAN
         self.first_write = False
         self.guarded = True  # a put is written: from here on it is a loaded document
+        self.doubt = None
         if index is not None:
             self.index = index
+        if writes is not None:
+            self.writes = writes
         self.snapshot = snapshot if snapshot is not None else self.take_snapshot()
 
 
@@ -127,11 +148,14 @@ class IdentityMap:
     path looks a hit up without building a key tuple; iteration follows tracking order.
     """
 
-    __slots__ = ("_buckets", "_by_object")
+    __slots__ = ("_buckets", "_by_object", "doubtful")
 
     def __init__(self) -> None:
         self._buckets: dict[tuple[type[BaseModel], str], dict[str, Entry]] = {}
         self._by_object: dict[int, Entry] = {}
+        self.doubtful: dict[int, Entry] = {}
+        """Entries with a write in doubt (`Entry.doubt`), by object id: the next commit
+        settles them first, without looking at every entry."""
 
     def get(self, key: IdentityKey) -> Entry | None:
         """The entry for a document, if tracked."""
@@ -162,11 +186,14 @@ class IdentityMap:
             del bucket[entry.id]
         if self._by_object.get(id(entry.entity)) is entry:
             del self._by_object[id(entry.entity)]
+        if entry.doubt is not None:
+            self.doubtful.pop(id(entry), None)
 
     def clear(self) -> None:
         """Forget everything (rollback, end of a unit of work)."""
         self._buckets.clear()
         self._by_object.clear()
+        self.doubtful.clear()
 
     def __iter__(self) -> Iterator[Entry]:
         return iter(list(self._by_object.values()))

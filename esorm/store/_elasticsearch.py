@@ -6,11 +6,27 @@ import contextlib
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from elasticsearch import ApiError, AsyncElasticsearch
+import aiohttp
+from elasticsearch import ApiError, AsyncElasticsearch, ConnectionTimeout, SerializationError
 
-from esorm.client import client_hosts, error_type, is_compat_header_rejection, translate_errors
-from esorm.errors import ConfigurationError, EsormError, IndexMissingError
-from esorm.mapping import EntityMapping
+from esorm.client import (
+    client_hosts,
+    client_secrets,
+    error_type,
+    is_compat_header_rejection,
+    translate_errors,
+)
+from esorm.errors import (
+    ClusterAccessError,
+    ConfigurationError,
+    ConnectionFailedError,
+    EsormError,
+    IndexMissingError,
+    OutcomeUnknownError,
+    ServerError,
+    VersionMismatchError,
+)
+from esorm.mapping import WRITES_FIELD, EntityMapping
 from esorm.query import SourceFilter, source_body
 from esorm.store._protocol import (
     DocRef,
@@ -35,7 +51,11 @@ class ElasticsearchStore:
     def __init__(self, client: AsyncElasticsearch) -> None:
         self.client = client
         self._lenient = client.options(ignore_status=404)
+        # only esorm decides what to send again: no transport retries, and POST, which
+        # aiohttp never re-sends on its own (it does re-send a PUT after a dropped line)
+        self._once = client.options(max_retries=0, retry_on_status=(), retry_on_timeout=False)
         self._hosts = client_hosts(client)
+        self._secrets = client_secrets(client)
 
     def __repr__(self) -> str:
         return f"ElasticsearchStore({', '.join(self._hosts)})"
@@ -57,12 +77,12 @@ class ElasticsearchStore:
         params: dict[str, Any] = {"index": mapping.index, "id": doc_id}
         if routing is not None:
             params["routing"] = routing
-        if source is not None:
-            includes, excludes = source
-            if includes:
-                params["source_includes"] = list(includes)
-            if excludes:
-                params["source_excludes"] = list(excludes)
+        filtered = source_body(source)
+        if filtered is not None:
+            if filtered.get("includes"):
+                params["source_includes"] = filtered["includes"]
+            if filtered.get("excludes"):
+                params["source_excludes"] = filtered["excludes"]
         with self._boundary(f"get {mapping.name} {doc_id!r}"):
             response = await self._lenient.get(**params)
         body: dict[str, Any] = response.body
@@ -168,20 +188,46 @@ class ElasticsearchStore:
 
     async def bulk(self, writes: Sequence[Write], *, refresh: Refresh = False) -> list[ItemResult]:
         body = b"".join([write.ndjson() for write in writes])
-        params: dict[str, Any] = {"operations": body}
-        if refresh is not False:
-            params["refresh"] = "wait_for" if refresh == "wait_for" else "true"
-        with self._boundary("bulk"):
-            try:
-                response = await self.client.bulk(**params)
-            except ApiError as exc:
-                if is_compat_header_rejection(exc):
-                    raise
-                # refused as a whole: the same answer for every item, handled like item failures
-                error = exc.body.get("error") if isinstance(exc.body, dict) else None
-                refused = {"status": exc.meta.status, "error": error or {"type": str(exc.message)}}
-                return [refused] * len(writes)
-        return [next(iter(item.values())) for item in response.body["items"]]
+        params = (
+            {} if refresh is False else {"refresh": "wait_for" if refresh == "wait_for" else "true"}
+        )
+        try:
+            with self._boundary("bulk"):
+                try:
+                    response = await self._once.perform_request(
+                        "POST",
+                        "/_bulk",
+                        params=params,
+                        headers=_NDJSON,
+                        body=body,
+                        endpoint_id="bulk",
+                        path_parts={},
+                    )
+                except ApiError as exc:
+                    refused = _refused(exc, len(writes))
+                    if refused is None:
+                        raise
+                    return refused
+        except (ClusterAccessError, VersionMismatchError):
+            raise  # refused before anything was applied
+        except ServerError as exc:  # a 5xx may come from a proxy after the server applied it
+            raise OutcomeUnknownError(str(exc)) from exc
+        except ConnectionFailedError as exc:
+            if _never_sent(exc):
+                raise
+            raise OutcomeUnknownError(_unknown(exc)) from exc
+        return _items(response.body, len(writes))
+
+    async def read_back(self, writes: Sequence[Write]) -> list[Hit | None]:
+        docs: list[dict[str, Any]] = []
+        for write in writes:
+            doc: dict[str, Any] = {"_index": write.index, "_id": write.id, "_source": _WRITES}
+            if write.routing is not None:
+                doc["routing"] = write.routing
+            docs.append(doc)
+        with self._boundary("read back written documents"):
+            response = await self.client.mget(docs=docs)
+        return [hit if hit.get("found") else None for hit in response.body["docs"]]
 
     async def refresh(self, mapping: EntityMapping[Any]) -> None:
         with self._boundary(f"refresh {mapping.index}"):
@@ -190,12 +236,60 @@ class ElasticsearchStore:
     # -- errors -----------------------------------------------------------------------------
 
     def _boundary(self, action: str) -> contextlib.AbstractContextManager[None]:
-        return translate_errors(action, self._hosts)
+        return translate_errors(action, self._hosts, self._secrets)
 
     @staticmethod
     def _raise_if_index_missing(body: Mapping[str, Any], mapping: EntityMapping[Any]) -> None:
         if error_type(body) == _INDEX_MISSING:
             raise IndexMissingError.of(mapping.index, entity=mapping.name)
+
+
+_NDJSON = {"accept": "application/json", "content-type": "application/x-ndjson"}
+_WRITES = {"includes": [WRITES_FIELD]}
+
+
+def _refused(exc: ApiError, count: int) -> list[ItemResult] | None:
+    """A bulk request refused as a whole, as one refusal per write (429 backs off like an
+    item's); None for answers that say more as an error (auth, 5xx, headers)."""
+    status = exc.meta.status
+    if status in (401, 403) or status >= 500 or is_compat_header_rejection(exc):
+        return None
+    error = exc.body.get("error") if isinstance(exc.body, dict) else None
+    return [{"status": status, "error": error or {"type": str(exc.message)}}] * count
+
+
+def _items(body: Any, count: int) -> list[ItemResult]:
+    items = body.get("items") if isinstance(body, dict) else None
+    if not isinstance(items, list) or len(items) != count:
+        got = len(items) if isinstance(items, list) else "no"
+        raise OutcomeUnknownError(
+            f"bulk: the answer lists {got} items for {count} writes; which of them the "
+            f"server applied is unknown"
+        )
+    return [next(iter(item.values())) for item in items]
+
+
+def _never_sent(exc: ConnectionFailedError) -> bool:
+    """True when the connection could not even be opened, so nothing reached the server."""
+    cause: BaseException | None = exc.__cause__
+    while cause is not None:
+        if isinstance(cause, ConnectionRefusedError | aiohttp.ClientConnectorError):
+            return True
+        errors = getattr(cause, "errors", ())
+        cause = errors[0] if errors else cause.__cause__
+    return False
+
+
+def _unknown(exc: ConnectionFailedError) -> str:
+    cause = exc.__cause__
+    if isinstance(cause, SerializationError):
+        return (
+            "bulk: the server's answer could not be read (it is not the JSON Elasticsearch "
+            "sends); which writes it applied is unknown"
+        )
+    if isinstance(cause, ConnectionTimeout):
+        return "bulk: no answer before the request timeout; which writes were applied is unknown"
+    return f"{exc}; which writes the server applied is unknown"
 
 
 def as_store(backend: AsyncElasticsearch | DocumentStore) -> DocumentStore:

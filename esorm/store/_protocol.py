@@ -21,17 +21,18 @@ whenever the index refreshes on its own (False)."""
 
 
 class Hit(TypedDict, total=False):
+    """A document as a server returns it from get, mget and search."""
+
     _index: str
     _id: str
     _source: dict[str, Any]
     _seq_no: int
     _primary_term: int
+    _version: int
     _routing: str
     found: bool
     sort: list[Any]
 
-
-"""A document as a server returns it from get, mget and search."""
 
 SearchResponse: TypeAlias = Mapping[str, Any]
 """A search answer as Elasticsearch shapes it: `hits` (`total`, `hits`), `aggregations`,
@@ -124,11 +125,25 @@ class DocumentStore(Protocol):
         ...
 
     async def bulk(self, writes: Sequence[Write], *, refresh: Refresh = False) -> list[ItemResult]:
-        """Send writes as one bulk request; one result per write, in order.
+        """Send writes as one bulk request, once: one result per write, in order.
 
-        A request the server refuses as a whole comes back as that refusal repeated
-        for every write, so callers handle item and request failures alike.
+        Nothing below the store sends it again. A request the server refuses as a whole
+        (429, 400, 413) comes back as that refusal repeated for every write, so callers
+        handle item and request failures alike.
+
+        Raises:
+            OutcomeUnknownError: the request went out but no readable, complete answer
+                came back (a dropped connection, a timeout, a 5xx, a garbled body, too
+                few items): the server may have applied any of the writes.
+            ClusterAccessError: credentials refused (401/403); nothing was applied.
+            ConnectionFailedError: the server could not be reached; nothing was sent.
         """
+        ...
+
+    async def read_back(self, writes: Sequence[Write]) -> list[Hit | None]:
+        """What the server holds now for the documents `writes` went to, in order (None:
+        no such document): `_seq_no`, `_primary_term`, `_version` and, in `_source`,
+        only the ids of the document's latest writes (`WRITES_FIELD`)."""
         ...
 
     async def refresh(self, mapping: EntityMapping[Any]) -> None:

@@ -32,6 +32,9 @@ class Write:
     if_primary_term: int | None = None
     version: int | None = None
     version_type: VersionType | None = None
+    marker: str | None = None
+    """The id of this write, which its source carries in `WRITES_FIELD` (None: it carries
+    none, so only its guard can tell whether it was applied)."""
     _line: bytes | None = field(default=None, init=False, repr=False)
 
     @property

@@ -13,7 +13,8 @@ from typing import Protocol
 
 from esorm.repository import Change, IdentityMap
 from esorm.store import DocumentStore, Refresh, Write
-from esorm.uow._bulk import BulkSettings, send
+from esorm.uow._bulk import BulkSettings, Sender
+from esorm.uow._markers import new_markers
 from esorm.uow._outcome import Operation, Outcome, Status
 from esorm.uow._writes import write_for
 
@@ -45,6 +46,7 @@ class Flush:
         settings: BulkSettings,
         now: datetime.datetime,
         hooks: Sequence[FlushHook] = (),
+        outcome: Outcome | None = None,
     ) -> None:
         self.store = store
         self.identity = identity
@@ -52,7 +54,7 @@ class Flush:
         self.now = now
         """The time of this commit (what timestamps are set to)."""
         self.operations: list[Operation] = []
-        self.outcome = Outcome()
+        self.outcome = outcome if outcome is not None else Outcome()
         self._settings = settings
         self._hooks = hooks
         self._extra: list[Operation] = []
@@ -81,14 +83,8 @@ class Flush:
                 ran.append(hook)
             self.operations = self._serialize()
             if self.operations:
-                await send(
-                    self.store,
-                    self.identity,
-                    self.operations,
-                    self._settings,
-                    refresh,
-                    self.outcome,
-                )
+                sender = Sender(self.store, self.identity, self._settings, refresh, self.outcome)
+                await sender.send(self.operations)
         finally:
             for hook in reversed(ran):
                 hook.after_flush(self)
@@ -99,8 +95,9 @@ class Flush:
         stored fails the whole commit up front instead of half-writing it."""
         operations: list[Operation] = []
         append = operations.append
+        markers = new_markers()
         for entry, kind in self.changes:
-            write, snapshot = write_for(entry, kind)
-            append(Operation(write, entry, snapshot))
+            write, snapshot, writes = write_for(entry, kind, next(markers))
+            append(Operation(write, entry, snapshot, writes))
         operations.extend(self._extra)
         return operations

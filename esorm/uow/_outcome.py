@@ -31,13 +31,18 @@ class Operation:
     """One write of a flush, the entry it is for (None for writes no entity owns), and its
     outcome once known.
 
-    `snapshot` is what the entry holds as clean once the write is confirmed.
-    `on_outcome` is told the outcome of a write no entity owns (outbox, migration).
+    `snapshot` is what the entry holds as clean once the write is confirmed, `writes` the
+    write ids its document then carries. `doubtful` marks an operation one of whose sends
+    got no readable answer: a later "already exists" or "version conflict" may be its own
+    earlier send, so it is read back rather than reported. `on_outcome` is told the
+    outcome of a write no entity owns (outbox, migration).
     """
 
     write: Write
     entry: Entry | None = None
     snapshot: dict[str, Any] | None = field(default=None, repr=False)
+    writes: tuple[str, ...] = ()
+    doubtful: bool = False
     status: Status = Status.PLANNED
     result: ItemResult | None = field(default=None, repr=False)
     on_outcome: Callable[[Operation], None] | None = field(default=None, repr=False)
@@ -84,7 +89,11 @@ def apply_result(
             outcome.updated += 1
         if entry is not None:
             entry.mark_written(
-                item["_seq_no"], item["_primary_term"], operation.snapshot, item.get("_index")
+                item["_seq_no"],
+                item["_primary_term"],
+                operation.snapshot,
+                item.get("_index"),
+                operation.writes or None,
             )
     if operation.on_outcome is not None:
         operation.on_outcome(operation)

@@ -24,7 +24,9 @@ from esorm.repository import (
 )
 from esorm.store import DocumentStore, Refresh, as_store
 from esorm.uow._bulk import BulkSettings
+from esorm.uow._doubts import settle_doubts
 from esorm.uow._flush import Flush, FlushHook
+from esorm.uow._outcome import Outcome
 from esorm.uow._retry import run_with_retry
 from esorm.uow._timestamps import TimestampHook
 
@@ -186,9 +188,11 @@ class UnitOfWork:
             InvalidEntityError: an entity cannot be serialized; nothing was sent.
         """
         with self._context.guard.operation():
+            settled = Outcome()
+            await settle_doubts(self._context.store, self._context.identity, settled)
             changes = pending_changes(self._context.identity)
             if not changes:
-                return CommitResult()
+                return CommitResult(settled.created, settled.updated, settled.deleted)
             flush = Flush(
                 self._context.store,
                 self._context.identity,
@@ -196,6 +200,7 @@ class UnitOfWork:
                 settings=self._bulk,
                 now=_utcnow(),
                 hooks=self._hooks,
+                outcome=settled,
             )
             self._phase = Phase.COMMITTING
             try:

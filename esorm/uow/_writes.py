@@ -8,9 +8,11 @@ from typing import Any
 from pydantic_core import PydanticSerializationError
 
 from esorm.errors import InvalidEntityError
+from esorm.mapping import WRITES_FIELD
 from esorm.repository import ChangeKind, Entry
 from esorm.store import Write
 from esorm.uow._checks import check_partial_write, check_storable
+from esorm.uow._markers import chained, with_writes
 
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
@@ -22,8 +24,11 @@ _REPLACE_FIELDS = (
 would merge objects, keeping keys the entity no longer has."""
 
 
-def write_for(entry: Entry, kind: ChangeKind) -> tuple[Write, dict[str, Any] | None]:
-    """The write one change needs, and the snapshot the entry holds once it is confirmed.
+def write_for(
+    entry: Entry, kind: ChangeKind, marker: str
+) -> tuple[Write, dict[str, Any] | None, tuple[str, ...]]:
+    """The write one change needs, the snapshot the entry holds once it is confirmed, and
+    the write ids the document then carries (`marker` first).
 
     The snapshot is the entity as serialized, so a change made while the request is
     under way still counts as a change afterwards.
@@ -32,13 +37,17 @@ def write_for(entry: Entry, kind: ChangeKind) -> tuple[Write, dict[str, Any] | N
         InvalidEntityError: the entity cannot be stored as it is; nothing is sent.
     """
     if kind == "delete":
-        return _write(entry, "delete", None), None
+        return _write(entry, "delete", None, None), None, ()
     check_storable(entry, kind)
-    source = _partial_update(entry) if kind == "update" else _source_json(entry)
-    return _write(entry, kind, source), entry.take_snapshot()
+    writes = chained(marker, entry.writes)
+    if kind == "update":
+        source = _partial_update(entry, writes)
+    else:
+        source = with_writes(_source_json(entry), writes)
+    return _write(entry, kind, source, marker), entry.take_snapshot(), writes
 
 
-def _write(entry: Entry, kind: ChangeKind, source: bytes | None) -> Write:
+def _write(entry: Entry, kind: ChangeKind, source: bytes | None, marker: str | None) -> Write:
     guarded = (
         kind != "create"
         and entry.guarded
@@ -53,6 +62,7 @@ def _write(entry: Entry, kind: ChangeKind, source: bytes | None) -> Write:
         entry.routing,
         entry.seq_no if guarded else None,
         entry.primary_term if guarded else None,
+        marker=marker,
     )
 
 
@@ -66,7 +76,7 @@ def _source_json(entry: Entry) -> bytes:
         raise _unstorable(entry, exc) from exc
 
 
-def _partial_update(entry: Entry) -> bytes:
+def _partial_update(entry: Entry, writes: tuple[str, ...]) -> bytes:
     """A scripted update of the changed fields only, so fields never loaded survive.
 
     Sends every changed field (and changed extras) whole. Refuses, before anything is
@@ -83,6 +93,7 @@ def _partial_update(entry: Entry) -> bytes:
     extras = entry.changed_extras()
     if extras:
         doc.update(json.loads(_dumps(extras)))
+    doc[WRITES_FIELD] = list(writes)
     params = {"doc": doc, "remove": entry.removed_extras()}
     script = {"source": _REPLACE_FIELDS, "lang": "painless", "params": params}
     return _dumps({"script": script}).encode()

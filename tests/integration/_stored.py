@@ -13,17 +13,19 @@ from elasticsearch import AsyncElasticsearch
 from pydantic import BaseModel
 
 from esorm.errors import EsormError
-from esorm.mapping import Registry
+from esorm.mapping import WRITES_FIELD, Registry
 from esorm.uow import CommitResult, UnitOfWork
 
 
 @dataclass(frozen=True, slots=True)
 class StoredDoc:
-    """One stored document: its `_source` and the version Elasticsearch gave it."""
+    """One stored document: its `_source` (without esorm's write ids, kept in `writes`) and
+    the version Elasticsearch gave it."""
 
     source: dict[str, Any]
     seq_no: int
     primary_term: int
+    writes: tuple[str, ...] = ()
 
     @property
     def version(self) -> tuple[int, int]:
@@ -37,14 +39,21 @@ async def stored_doc(
     response = await client.options(ignore_status=404).get(index=index, id=doc_id, routing=routing)
     if not response.body.get("found"):
         return None
-    return StoredDoc(response["_source"], response["_seq_no"], response["_primary_term"])
+    source = dict(response["_source"])
+    writes = tuple(source.pop(WRITES_FIELD, ()))
+    return StoredDoc(source, response["_seq_no"], response["_primary_term"], writes)
 
 
 async def stored_sources(client: AsyncElasticsearch, index: str) -> list[dict[str, Any]]:
     """Every stored `_source` of an index, after a refresh."""
     await client.indices.refresh(index=index)
     response = await client.search(index=index, size=10_000, query={"match_all": {}})
-    return [hit["_source"] for hit in response["hits"]["hits"]]
+    return [without_writes(hit["_source"]) for hit in response["hits"]["hits"]]
+
+
+def without_writes(source: dict[str, Any]) -> dict[str, Any]:
+    """A stored `_source` without the write ids esorm keeps in every document it writes."""
+    return {key: value for key, value in source.items() if key != WRITES_FIELD}
 
 
 def index_of(registry: Registry, entity: type[BaseModel]) -> str:
@@ -57,3 +66,16 @@ async def commit_outcome(uow: UnitOfWork) -> CommitResult | EsormError:
         return await uow.commit()
     except EsormError as error:
         return error
+
+
+def split_writes(lines: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[list[str]]]:
+    """The NDJSON lines of a bulk body without esorm's write ids, and the ids each document
+    line carried (in order; documents only, action lines carry none)."""
+    plain: list[dict[str, Any]] = []
+    writes: list[list[str]] = []
+    for line in lines:
+        if WRITES_FIELD in line:
+            writes.append(list(line[WRITES_FIELD]))
+            line = without_writes(line)
+        plain.append(line)
+    return plain, writes

@@ -3,8 +3,7 @@
 Each test puts the fault proxy between a unit of work and the server, makes a commit meet
 one fault, and compares what esorm reported (the result or the error, `written`, the
 failures, what is still pending) with what the server stored, read back with the direct
-client. They assert the behaviour the promise demands and fail today, hence
-`xfail(strict=True)`: once fixed they pass, turn red as XPASS, and the fix removes the mark.
+client. Each of them failed before the fix (issue 10).
 
 When the answer to a commit is lost after the server applied it, two reports are honest:
 the commit's result counts the writes (esorm found out what happened), or it raises a
@@ -48,10 +47,6 @@ MakeUow = Callable[..., BlogUnitOfWork]
 MakeClient = Callable[..., AsyncElasticsearch]
 
 
-def issue(what: str) -> pytest.MarkDecorator:
-    return pytest.mark.xfail(strict=True, reason=f"issue 10: {what}")
-
-
 async def settle(
     uow: BlogUnitOfWork, proxy: FaultProxy, first: CommitResult | EsormError
 ) -> CommitResult | None:
@@ -81,14 +76,12 @@ ANSWER_LOST = [
         nth_bulk(1, Fault.lose_response()),
         {},
         id="response-lost",
-        marks=issue("aiohttp re-sends the PUT _bulk; the copy meets 409/not-found"),
     ),
     *(
         pytest.param(
             nth_bulk(1, Fault.status_after(status)),
             {},
             id=f"{status}-after-apply",
-            marks=issue(f"the transport retries on {status}; the copy meets 409/not-found"),
         )
         for status in (502, 503, 504)
     ),
@@ -96,31 +89,26 @@ ANSWER_LOST = [
         every_bulk(Fault.status_after(502)),
         {},
         id="502-on-every-copy",
-        marks=issue("applied writes answered 502 on every retry are reported as failed"),
     ),
     pytest.param(
         nth_bulk(1, Fault.truncate()),
         {},
         id="answer-cut-short",
-        marks=issue("the transport retries a payload error; the copy meets 409/not-found"),
     ),
     pytest.param(
         nth_bulk(1, Fault.hang(30)),
         {"request_timeout": 0.5},
         id="timeout-after-apply",
-        marks=issue("after a timeout the next commit re-sends applied writes and fails them"),
     ),
     pytest.param(
         nth_bulk(1, Fault.garble()),
         {},
         id="answer-garbled",
-        marks=issue("a garbled answer leaves applied writes pending; the next commit fails"),
     ),
     pytest.param(
         nth_bulk(1, Fault.drop_items(1)),
         {},
         id="answer-missing-an-item",
-        marks=issue("an answer with fewer items raises a bare ValueError from zip()"),
     ),
 ]
 
@@ -166,7 +154,6 @@ async def test_a_commit_whose_answer_is_lost_reports_what_the_server_stored(
 # -- after a transport failure, the next commit -------------------------------------------------
 
 
-@issue("a create applied before a TransportFailedError is 'document already exists' forever")
 async def test_after_a_transport_failure_an_applied_create_is_not_reported_as_existing(
     fault_proxy: FaultProxy,
     make_proxy_uow: MakeUow,
@@ -183,7 +170,6 @@ async def test_after_a_transport_failure_an_applied_create_is_not_reported_as_ex
         assert doc is not None and uow.version_of(user) == doc.version
 
 
-@issue("an update applied before a TransportFailedError is reported as a conflict, stays dirty")
 async def test_after_a_transport_failure_an_applied_update_is_not_a_conflict_and_not_dirty(
     fault_proxy: FaultProxy,
     make_uow: MakeUow,
@@ -203,7 +189,6 @@ async def test_after_a_transport_failure_an_applied_update_is_not_a_conflict_and
         assert uow.version_of(user) == doc.version
 
 
-@issue("a delete applied before a TransportFailedError is reported as 'no document was found'")
 async def test_after_a_transport_failure_an_applied_delete_is_not_reported_missing(
     fault_proxy: FaultProxy,
     make_uow: MakeUow,
@@ -234,7 +219,6 @@ async def add_order(uow: BlogUnitOfWork, run: int) -> None:
     uow.add(Order(id=f"eu:{new_id()}", total=run))
 
 
-@issue("a lost answer makes uow.run re-run the use case: one increment stores n = 2")
 async def test_one_run_whose_answer_is_lost_increments_once(
     fault_proxy: FaultProxy,
     make_uow: MakeUow,
@@ -249,7 +233,6 @@ async def test_one_run_whose_answer_is_lost_increments_once(
     assert doc is not None and doc.source["value"] == 1
 
 
-@issue("a lost answer makes uow.run re-run a create use case: two orders stored for one run")
 async def test_one_create_run_whose_answer_is_lost_stores_one_order(
     fault_proxy: FaultProxy,
     make_proxy_uow: MakeUow,
@@ -265,7 +248,6 @@ async def test_one_create_run_whose_answer_is_lost_stores_one_order(
 TASKS, RUNS = 20, 50
 
 
-@issue("lost bulk answers make increments run twice: the counter ends above 1000")
 async def test_1000_increments_with_10_percent_of_bulk_answers_lost_store_1000(
     fault_proxy: FaultProxy,
     make_uow: MakeUow,
@@ -293,7 +275,6 @@ async def test_1000_increments_with_10_percent_of_bulk_answers_lost_store_1000(
     assert (doc.source["value"], failures) == (TASKS * RUNS, [])
 
 
-@issue("lost bulk answers make create use cases run twice: duplicate orders are stored")
 async def test_1000_create_runs_with_10_percent_of_bulk_answers_lost_store_no_duplicates(
     fault_proxy: FaultProxy,
     make_proxy_uow: MakeUow,
@@ -334,7 +315,6 @@ async def test_1000_create_runs_with_10_percent_of_bulk_answers_lost_store_no_du
 # -- how answers that cannot be read are reported -------------------------------------------------
 
 
-@issue("a garbled answer is reported as 'could not reach Elasticsearch' quoting the body")
 async def test_a_garbled_bulk_answer_is_reported_as_unreadable_without_quoting_it(
     fault_proxy: FaultProxy, make_proxy_uow: MakeUow
 ) -> None:
@@ -351,7 +331,6 @@ async def test_a_garbled_bulk_answer_is_reported_as_unreadable_without_quoting_i
         assert "_seq_no" not in message and "_shards" not in message  # no body quoted
 
 
-@issue("a whole-request 429 is retried by the transport at once, without esorm's backoff")
 async def test_a_whole_request_429_is_retried_with_backoff(
     fault_proxy: FaultProxy,
     proxy_client: AsyncElasticsearch,

@@ -74,7 +74,6 @@ def break_top_level(basket: Basket) -> None:
     basket.total = -1  # assignment without validate_assignment: no validation runs
 
 
-@pytest.mark.xfail(strict=True, reason="issue 10: a change that breaks a constraint is stored")
 @pytest.mark.parametrize(
     "change", [break_nested, break_top_level], ids=["nested-in-place", "top-level"]
 )
@@ -102,7 +101,6 @@ NON_FINITE = pytest.mark.parametrize(
 )
 
 
-@pytest.mark.xfail(strict=True, reason="issue 10: nan and inf are stored as null")
 @NON_FINITE
 async def test_a_new_entity_with_a_non_finite_float_is_refused(
     make: MakeUow, entities: Registry, es_client: AsyncElasticsearch, value: float
@@ -113,7 +111,6 @@ async def test_a_new_entity_with_a_non_finite_float_is_refused(
     assert await stored_doc(es_client, index_of(entities, Reading), "r") is None
 
 
-@pytest.mark.xfail(strict=True, reason="issue 10: nan and inf are stored as null")
 @NON_FINITE
 async def test_a_change_to_a_non_finite_float_is_refused_before_sending(
     make: MakeUow, entities: Registry, es_client: AsyncElasticsearch, value: float
@@ -128,10 +125,6 @@ async def test_a_change_to_a_non_finite_float_is_refused_before_sending(
     assert doc is not None and doc.source["value"] == 1.5
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 10: a partial update sends inf as Infinity (nan as NaN); the server answers 400",
-)
 @NON_FINITE
 async def test_a_partial_update_to_a_non_finite_float_is_refused_before_sending(
     make: MakeUow, entities: Registry, es_client: AsyncElasticsearch, value: float

@@ -31,7 +31,6 @@ async def add_and_commit(uow: BlogUnitOfWork, user: User) -> None:
     await uow.commit()
 
 
-@pytest.mark.xfail(strict=True, reason='issue 10: id "" silently gets a generated id')
 async def test_an_empty_id_is_refused_not_replaced(
     make_uow: MakeUow, registry: Registry, es_client: AsyncElasticsearch
 ) -> None:
@@ -41,7 +40,6 @@ async def test_an_empty_id_is_refused_not_replaced(
     assert await stored_sources(es_client, index_of(registry, User)) == []
 
 
-@pytest.mark.xfail(strict=True, reason='issue 10: ids "." and ".." are stored, then unreadable')
 @pytest.mark.parametrize("doc_id", [".", ".."])
 async def test_dot_ids_are_refused_or_read_back(
     make_uow: MakeUow, registry: Registry, es_client: AsyncElasticsearch, doc_id: str
@@ -63,7 +61,6 @@ async def test_dot_ids_are_refused_or_read_back(
         assert (await uow.users.get_many([doc_id])).entities == [user]
 
 
-@pytest.mark.xfail(strict=True, reason="issue 10: a lone surrogate id raises UnicodeEncodeError")
 @pytest.mark.parametrize("doc_id", ["\ud800", "a\udfffb"], ids=["high", "low-inside"])
 async def test_an_id_with_a_lone_surrogate_is_refused(
     make_uow: MakeUow, registry: Registry, es_client: AsyncElasticsearch, doc_id: str
@@ -81,10 +78,6 @@ READS: dict[str, Callable[[BlogUnitOfWork, str], Awaitable[Any]]] = {
 }
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason='issue 10: get("") raises the client\'s ValueError (a surrogate: UnicodeEncodeError)',
-)
 @pytest.mark.parametrize("doc_id", ["", "\ud800"], ids=["empty", "surrogate"])
 @pytest.mark.parametrize("read", list(READS))
 async def test_a_read_by_an_id_that_cannot_exist_is_answered_by_esorm(

@@ -57,7 +57,6 @@ ANSWERS = {
 }
 
 
-@pytest.mark.xfail(strict=True, reason="issue 10: reads raise the client's own exceptions")
 @pytest.mark.parametrize("answer", list(ANSWERS))
 @pytest.mark.parametrize("read", list(READS))
 async def test_a_read_refused_by_the_server_raises_connection_failed_without_credentials(

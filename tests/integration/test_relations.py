@@ -17,6 +17,7 @@ from esorm.query import Pagination
 from esorm.repository import Repository
 from esorm.testing import record_requests
 from esorm.uow import UnitOfWork
+from tests.integration._stored import without_writes
 from tests.integration._support import seed
 
 pytestmark = pytest.mark.integration
@@ -352,8 +353,8 @@ async def test_related_entity_changes_are_committed_and_owners_stay_clean(
         assert result.updated == 1
         lines = log.to("_bulk")[0].ndjson()
         assert lines[0]["index"]["_id"] == author.id
-        assert lines[1] == {"id": author.id, "first_name": "Changed", "region": "eu",
-                            "mentor_id": None, "profile_id": None}  # fmt: skip
+        assert without_writes(lines[1]) == {"id": author.id, "first_name": "Changed",
+                            "region": "eu", "mentor_id": None, "profile_id": None}  # fmt: skip
     async with make_uow() as uow:
         assert (await uow.users.get(author.id)).first_name == "Changed"
 
@@ -371,7 +372,7 @@ async def test_stored_source_and_mapping_never_hold_relations(
         index = uow.posts.mapping.index
         properties = uow.posts.mapping.properties
     stored = await es_client.get(index=index, id="p")
-    assert stored["_source"] == {"id": "p", "author_id": "1", "title": "changed"}
+    assert without_writes(stored["_source"]) == {"id": "p", "author_id": "1", "title": "changed"}
     assert "author" not in properties and "comments" not in properties
     users = await es_client.indices.get_mapping(index=uow.users.mapping.index)
     stored_fields = next(iter(users.body.values()))["mappings"]["properties"]

@@ -13,6 +13,7 @@ from elasticsearch import AsyncElasticsearch, NotFoundError
 from esorm.errors import InvalidEntityError, QueryError
 from esorm.testing import record_requests
 from tests.integration._blog import BlogUnitOfWork, Counter, User
+from tests.integration._stored import without_writes
 
 pytestmark = pytest.mark.integration
 
@@ -66,7 +67,12 @@ async def test_source_filtering_marks_partial_entities(
         user.first_name = "Anne"
         await uow.commit()
         again = await es_client.get(index=uow.users.mapping.index, id="1")
-        assert again["_source"] == {"id": "1", "first_name": "Anne", "region": "us", "tags": ["t"]}
+        assert without_writes(again["_source"]) == {
+            "id": "1",
+            "first_name": "Anne",
+            "region": "us",
+            "tags": ["t"],
+        }
 
 
 async def test_count_and_all_are_exact_beyond_ten_thousand(

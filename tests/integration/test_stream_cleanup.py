@@ -38,7 +38,6 @@ async def leave_with_an_error(stream: HitStream[Counter]) -> None:
         raise UseCaseFailed
 
 
-@pytest.mark.xfail(strict=True, reason="issue 10: a stream left early keeps its point in time open")
 @pytest.mark.parametrize(
     "leave", [leave_with_break, leave_with_an_error], ids=["break", "exception"]
 )

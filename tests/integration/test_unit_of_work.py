@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from unittest.mock import ANY
 
 import pytest
 from elasticsearch import AsyncElasticsearch
@@ -31,6 +32,7 @@ from tests.integration._blog import (
     Stamped,
     User,
 )
+from tests.integration._stored import split_writes, stored_doc
 from tests.integration._support import seed
 
 pytestmark = pytest.mark.integration
@@ -139,7 +141,10 @@ async def test_commit_sends_exactly_the_needed_operations(
             result = await uow.commit()
     bulk = log.to("_bulk")
     assert len(log) == 1 and len(bulk) == 1
-    lines = bulk[0].ndjson()
+    lines, writes = split_writes(bulk[0].ndjson())
+    # every document carries the id of this write first, then those of its earlier writes
+    assert [len(ids) for ids in writes] == [2, 2, 1, 1]
+    assert len({ids[0] for ids in writes}) == 4
     assert lines == [
         {
             "index": {
@@ -559,6 +564,9 @@ async def test_partially_loaded_entity_is_written_as_a_guarded_partial_update(
 ) -> None:
     await seed(make_uow, User(id="p", first_name="Ann", region="us", tags=["keep"]))
     index = registry.mapping_for(User).index
+    before = await stored_doc(es_client, index, "p")
+    assert before is not None and len(before.writes) == 1
+    (seeded,) = before.writes
     async with make_uow() as uow:
         user = await uow.users.get("p", source_includes=["first_name"])
         assert (user.first_name, user.region, user.tags) == ("Ann", "eu", [])  # defaults
@@ -583,12 +591,16 @@ async def test_partially_loaded_entity_is_written_as_a_guarded_partial_update(
                         "for (k in params.remove) { ctx._source.remove(k) }"
                     ),
                     "lang": "painless",
-                    "params": {"doc": {"first_name": "Anna"}, "remove": []},
+                    "params": {
+                        "doc": {"first_name": "Anna", "esorm_writes": [ANY, seeded]},
+                        "remove": [],
+                    },
                 }
             },
         ]
-    stored = (await es_client.get(index=index, id="p"))["_source"]
-    assert stored == {"id": "p", "first_name": "Anna", "region": "us", "tags": ["keep"]}
+    stored = await stored_doc(es_client, index, "p")
+    assert stored is not None and stored.writes[1:] == (seeded,)  # the chain goes on
+    assert stored.source == {"id": "p", "first_name": "Anna", "region": "us", "tags": ["keep"]}
 
 
 async def test_changing_an_id_after_tracking_is_refused_before_sending(

@@ -16,7 +16,8 @@ from esorm.mapping import Registry
 from esorm.repository import Entry, IdentityMap, State, pending_changes
 from esorm.repository._snapshots import differs_from, take_snapshot
 from esorm.store import Write
-from esorm.uow._bulk import chunk
+from esorm.uow._bulk import BulkSettings, chunk
+from esorm.uow._markers import new_markers
 from esorm.uow._outcome import Operation
 from esorm.uow._writes import write_for
 
@@ -52,7 +53,9 @@ REGISTRY.register(Loose)
 
 
 def planned_writes(identity: IdentityMap) -> list[Write]:
-    return [write_for(entry, kind)[0] for entry, kind in pending_changes(identity)]
+    markers = new_markers()
+    changes = pending_changes(identity)
+    return [write_for(entry, kind, next(markers))[0] for entry, kind in changes]
 
 
 def tracked(entity: BaseModel, state: State = State.CLEAN, seq_no: int | None = 3) -> Entry:
@@ -108,6 +111,7 @@ def test_plan_orders_and_guards_operations() -> None:
     identity = IdentityMap()
     clean = tracked(Person(id="c", name="Clean"))
     dirty = tracked(Person(id="d", name="Dirty"), seq_no=0)
+    dirty.writes = ("earlier",)
     removed = tracked(Person(id="r", name="Removed"), seq_no=7)
     new = tracked(Person(id="n", name="New"), state=State.NEW, seq_no=None)
     for entry in (clean, dirty, removed, new):
@@ -141,6 +145,13 @@ def test_plan_orders_and_guards_operations() -> None:
     }
     assert lines[3] == {"create": {"_index": "person", "_id": "n", "routing": "N"}}
     assert lines[4]["name"] == "New"
+    # each document carries its write's id; a loaded one keeps the ids it was loaded with
+    assert [w.marker for w in writes] == [
+        lines[1]["esorm_writes"][0],
+        None,
+        lines[4]["esorm_writes"][0],
+    ]
+    assert lines[1]["esorm_writes"][1:] == ["earlier"]
 
 
 def test_plan_refuses_unserializable_values_before_sending() -> None:
@@ -173,12 +184,10 @@ def test_chunk_respects_count_and_bytes() -> None:
     writes = [Write("index", "i", "x", b"x" * size) for size in (10, 10, 10, 25, 5, 40)]
     overhead = writes[0].size - 10  # the action line and the newline
     ops = [Operation(write) for write in writes]
-    by_count = [len(c) for c in chunk(ops, max_count=2, max_bytes=100_000)]
+    by_count = [len(c) for c in chunk(ops, BulkSettings(chunk_size=2, chunk_bytes=100_000))]
     assert by_count == [2, 2, 2]
-    limit = 3 * (overhead + 10)
-    by_bytes = [
-        [op.write.size - overhead for op in c] for c in chunk(ops, max_count=100, max_bytes=limit)
-    ]
+    limit = BulkSettings(chunk_size=100, chunk_bytes=3 * (overhead + 10))
+    by_bytes = [[op.write.size - overhead for op in c] for c in chunk(ops, limit)]
     assert by_bytes == [[10, 10, 10], [25, 5], [40]]  # an oversized item still goes alone
     assert all(len(w.ndjson()) == w.size for w in writes)
 

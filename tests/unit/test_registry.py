@@ -336,10 +336,21 @@ def test_generated_properties_and_index_body() -> None:
                 "id": {"type": "keyword"},
                 "title": {"type": "text"},
                 "author_id": {"type": "keyword"},
+                # where esorm keeps each document's latest write ids, stored and not indexed
+                "esorm_writes": {"type": "keyword", "index": False, "doc_values": False},
             },
         },
         "settings": {"number_of_shards": 1},
     }
+
+
+def test_the_write_ids_field_is_reserved() -> None:
+    class Clash(BaseModel):
+        id: str
+        writes: list[str] = Field(default_factory=list, alias="esorm_writes")
+
+    with pytest.raises(MappingError, match="'esorm_writes' is reserved"):
+        Registry().register(Clash)
 
 
 def test_field_overrides_replace_the_generated_mapping() -> None:

@@ -1,7 +1,9 @@
-"""Which fields may hold floats, so writes check only those for NaN and infinities.
+"""What a field's declared type may hold at any depth, so writes check only what they must.
 
-JSON has no NaN or infinity: pydantic writes them as `null` (a document that then no
-longer validates) and `json` as `NaN`/`Infinity` (a request the server refuses).
+Floats: JSON has no NaN or infinity, which pydantic writes as `null` (a document that
+then no longer validates) and `json` as `NaN`/`Infinity` (a request the server refuses).
+Models: pydantic accepts a model instance as it is, so revalidating an entity whose
+nested model was changed in place needs those fields dumped first.
 """
 
 from __future__ import annotations
@@ -23,6 +25,37 @@ def float_fields(entity: type[BaseModel]) -> frozenset[str]:
         name
         for name, info in entity.model_fields.items()
         if _may_hold_float(info.annotation, depth=0, seen=set())
+    )
+
+
+def model_fields_nested(entity: type[BaseModel]) -> frozenset[str]:
+    """Names of fields whose declared type can hold a pydantic model, at any depth."""
+    return frozenset(
+        name
+        for name, info in entity.model_fields.items()
+        if _may_hold_model(info.annotation, depth=0)
+    )
+
+
+def _may_hold_model(annotation: Any, depth: int) -> bool:
+    if depth > 12 or annotation is Any or annotation is object:
+        return True
+    origin = get_origin(annotation)
+    if origin is Annotated:
+        return _may_hold_model(get_args(annotation)[0], depth + 1)
+    if origin is Literal:
+        return False
+    if isinstance(annotation, typing.NewType):
+        return _may_hold_model(annotation.__supertype__, depth + 1)
+    if isinstance(annotation, typing.TypeVar):
+        return True
+    if origin is not None:
+        args = [arg for arg in get_args(annotation) if arg is not Ellipsis]
+        return any(_may_hold_model(arg, depth + 1) for arg in args) if args else True
+    if not isinstance(annotation, type):
+        return True
+    return issubclass(annotation, BaseModel) or (
+        issubclass(annotation, (dict, list, tuple, set, frozenset)) and not get_args(annotation)
     )
 
 
