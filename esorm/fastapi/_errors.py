@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -15,7 +16,10 @@ from esorm.errors import (
     NotFoundError,
     QueryError,
     RelationNotLoadedError,
+    UnreadableDocumentError,
 )
+
+_log = logging.getLogger("esorm.fastapi")
 
 # the most specific class first: a ConflictError is also a CommitError
 STATUS_OF: tuple[tuple[type[Exception], int], ...] = (
@@ -25,6 +29,7 @@ STATUS_OF: tuple[tuple[type[Exception], int], ...] = (
     (InvalidEntityError, 422),
     (QueryError, 400),
     (RelationNotLoadedError, 500),
+    (UnreadableDocumentError, 500),
     (ConnectionFailedError, 503),
 )
 """The HTTP status each handled error answers with."""
@@ -35,7 +40,11 @@ def install_error_handlers(app: FastAPI) -> None:
 
     404 for a missing document, 409 for a version conflict (listing each conflicting
     entity, so a client can reload and retry), 422 for other refused writes and invalid
-    entities, 400 for a query that cannot be built, 503 when the cluster is unreachable.
+    entities, 400 for a query that cannot be built, 500 for a stored document that does
+    not validate (the data is wrong, not the request), 503 when the cluster cannot be
+    used: unreachable, failing, or refusing the application's own credentials, which is
+    never the API client's 401. Server-side problems are logged in full (logger
+    `esorm.fastapi`) and answered without cluster URLs or credentials hints.
     """
     for error_class, status in STATUS_OF:
         app.add_exception_handler(error_class, _handler(status))
@@ -44,6 +53,12 @@ def install_error_handlers(app: FastAPI) -> None:
 def _handler(status: int) -> Any:
     async def handle(request: Request, exc: Exception) -> JSONResponse:
         body: dict[str, Any] = {"detail": str(exc).splitlines()[0]}
+        if status >= 500:
+            _log.error("%s %s answered %d: %s", request.method, request.url.path, status, exc)
+        if isinstance(exc, ConnectionFailedError):
+            body["detail"] = "the data store is unavailable right now; try again later"
+        elif isinstance(exc, UnreadableDocumentError):
+            body["detail"] = f"stored {exc.entity.__name__} {exc.id!r} is invalid"
         if isinstance(exc, CommitError):
             body["failures"] = [
                 {

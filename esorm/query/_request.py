@@ -84,6 +84,7 @@ class SearchOptions(PageOptions, total=False):
     offset: int | None
     search_after: Sequence[Any] | None
     aggs: Mapping[str, Any] | None
+    skip_unreadable: bool
 
 
 class StreamOptions(OneOptions, total=False):
@@ -112,6 +113,8 @@ class SearchRequest:
         load, depth: relation paths to load for every hit at once (None: the
             registry's defaults), and how many hops defaults follow.
         track: whether hits join the identity map (streams default to False).
+        skip_unreadable: leave out stored documents that do not validate as the entity,
+            listing them in the result's `unreadable`, instead of failing the search.
     """
 
     query: Query | None = None
@@ -127,6 +130,7 @@ class SearchRequest:
     load: tuple[str, ...] | None = None
     depth: int | None = None
     track: bool = True
+    skip_unreadable: bool = False
 
     def __init__(
         self,
@@ -144,6 +148,7 @@ class SearchRequest:
         load: Sequence[str] | None = None,
         depth: int | None = None,
         track: bool = True,
+        skip_unreadable: bool = False,
     ) -> None:
         _check_window(size, offset, search_after)
         values = {
@@ -160,6 +165,7 @@ class SearchRequest:
             "load": _load(load),
             "depth": depth,
             "track": track,
+            "skip_unreadable": skip_unreadable,
         }
         for name, value in values.items():
             object.__setattr__(self, name, value)

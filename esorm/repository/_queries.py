@@ -33,6 +33,7 @@ from esorm.repository._guard import guarded
 from esorm.repository._relation_loading import plan_relations
 from esorm.repository._results import SearchResult, read_result
 from esorm.repository._stream import HitStream
+from esorm.telemetry import span
 
 E = TypeVar("E", bound=BaseModel)
 
@@ -61,6 +62,8 @@ class QueryMethods(Generic[E]):
             load: relation paths to load for all hits at once (`["author"]`); None
                 loads the registry's defaults. depth: how many hops defaults follow.
             track: False returns detached entities, outside the identity map.
+            skip_unreadable: leave out stored documents that do not validate, listed in
+                `result.unreadable`, instead of failing the whole search.
         """
         return await self.execute(SearchRequest(_checked(query, "search"), **options))
 
@@ -69,9 +72,10 @@ class QueryMethods(Generic[E]):
         """Run a search request built beforehand (`search` builds one from its arguments)."""
         context, mapping = self._context, self._mapping
         plan = plan_relations(context.registry, mapping, request.load, request.depth)
-        response = await context.store.search(
-            mapping, request.body(mapping), routing=request.routing
-        )
+        with span("esorm.search", **{"esorm.entity": mapping.name, "esorm.index": mapping.index}):
+            response = await context.store.search(
+                mapping, request.body(mapping), routing=request.routing
+            )
         result = read_result(
             context.identity,
             mapping,
@@ -79,6 +83,7 @@ class QueryMethods(Generic[E]):
             source_filter=request.source_filter,
             track=request.track,
             offset=request.offset or 0,
+            skip_unreadable=request.skip_unreadable,
         )
         if plan is not None:
             await plan.load(context, result.items, track=request.track)

@@ -18,6 +18,7 @@ from esorm.errors import QueryError
 from esorm.mapping import EntityMapping, Registry, Relation
 from esorm.repository._context import RepositoryContext
 from esorm.repository._relation_fetch import Fetcher, run_all
+from esorm.telemetry import span
 
 
 @dataclass(eq=False, slots=True)
@@ -43,7 +44,10 @@ class RelationPlan:
         self, context: RepositoryContext, entities: Sequence[BaseModel], *, track: bool = True
     ) -> None:
         """Load the planned relations of `entities` (of the plan's entity type) in batches."""
-        if entities:
+        if not entities:
+            return
+        attributes = {"esorm.entity": self.mapping.name, "esorm.owners": len(entities)}
+        with span("esorm.relations", **attributes):
             await _Loader(context, self.depth, track).run(self.mapping, entities, self.root)
 
 

@@ -8,6 +8,7 @@ from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel
 
+from esorm.errors import UnreadableDocumentError
 from esorm.mapping import EntityMapping
 from esorm.query import SourceFilter
 from esorm.repository._hydration import hydrate_all
@@ -27,6 +28,8 @@ class SearchResult(Generic[E]):
     max_score: float | None = None
     next_after: list[Any] | None = None
     """The sort values of the last hit: `search_after` for the next page (None: no hits)."""
+    unreadable: list[UnreadableDocumentError] = field(default_factory=list)
+    """Stored documents left out because they do not validate (`skip_unreadable=True`)."""
 
     def __iter__(self) -> Iterator[E]:
         return iter(self.items)
@@ -43,11 +46,15 @@ def read_result(
     source_filter: SourceFilter | None,
     track: bool = True,
     offset: int = 0,
+    skip_unreadable: bool = False,
 ) -> SearchResult[E]:
     """Hydrate every hit through the identity map and read totals and aggregations."""
     hits = response["hits"]
     found = hits["hits"]
-    items = hydrate_all(identity, mapping, found, source_filter=source_filter, track=track)
+    unreadable: list[UnreadableDocumentError] | None = [] if skip_unreadable else None
+    items = hydrate_all(
+        identity, mapping, found, source_filter=source_filter, track=track, unreadable=unreadable
+    )
     total = hits.get("total")
     if total is None:  # not counted: all that is known is what this window holds
         total = {"value": offset + len(found), "relation": "gte"}
@@ -60,4 +67,5 @@ def read_result(
         aggregations=dict(response.get("aggregations") or {}),
         max_score=hits.get("max_score"),
         next_after=found[-1].get("sort") if found else None,
+        unreadable=unreadable or [],
     )

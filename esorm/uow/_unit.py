@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import enum
+import time
 import typing
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -23,10 +24,12 @@ from esorm.repository import (
     pending_changes,
 )
 from esorm.store import DocumentStore, Refresh, as_store
+from esorm.telemetry import span
 from esorm.uow._bulk import BulkSettings
 from esorm.uow._doubts import settle_doubts
 from esorm.uow._flush import Flush, FlushHook
 from esorm.uow._outcome import Outcome
+from esorm.uow._report import report_commit
 from esorm.uow._retry import run_with_retry
 from esorm.uow._timestamps import TimestampHook
 
@@ -187,35 +190,53 @@ class UnitOfWork:
             TransportFailedError: the connection failed; unconfirmed items stay pending.
             InvalidEntityError: an entity cannot be serialized; nothing was sent.
         """
-        with self._context.guard.operation():
-            settled = Outcome()
-            await settle_doubts(self._context.store, self._context.identity, settled)
-            changes = pending_changes(self._context.identity)
-            if not changes:
-                return CommitResult(settled.created, settled.updated, settled.deleted)
-            flush = Flush(
-                self._context.store,
-                self._context.identity,
-                changes,
-                settings=self._bulk,
-                now=_utcnow(),
-                hooks=self._hooks,
-                outcome=settled,
-            )
-            self._phase = Phase.COMMITTING
+        with self._context.guard.operation(), span("esorm.commit") as current:
+            started, flush, error = time.perf_counter(), None, None
             try:
-                outcome = await flush.run(self._bulk.refresh if refresh is None else refresh)
+                flush = await self._flush(refresh)
+            except BaseException as exc:
+                error = exc
+                raise
             finally:
-                self._phase = Phase.ACTIVE
-                self._written += flush.outcome.written
+                report_commit(flush, time.perf_counter() - started, current, error)
+        if flush is None:
+            return CommitResult()
+        outcome = flush.outcome
         if outcome.failures:
-            error = ConflictError if all(f.is_conflict for f in outcome.failures) else CommitError
-            raise error(
+            error_class = (
+                ConflictError if all(f.is_conflict for f in outcome.failures) else CommitError
+            )
+            raise error_class(
                 outcome.failures,
                 written=outcome.written,
                 written_before=self._written - outcome.written,
             )
         return CommitResult(outcome.created, outcome.updated, outcome.deleted, outcome.requests)
+
+    async def _flush(self, refresh: Refresh | None) -> Flush | None:
+        """Settle earlier doubts, then plan, send and apply this commit's writes."""
+        settled = Outcome()
+        await settle_doubts(self._context.store, self._context.identity, settled)
+        changes = pending_changes(self._context.identity)
+        flush = Flush(
+            self._context.store,
+            self._context.identity,
+            changes,
+            settings=self._bulk,
+            now=_utcnow(),
+            hooks=self._hooks,
+            outcome=settled,
+        )
+        if not changes:
+            self._written += settled.written
+            return flush if settled.written else None
+        self._phase = Phase.COMMITTING
+        try:
+            await flush.run(self._bulk.refresh if refresh is None else refresh)
+        finally:
+            self._phase = Phase.ACTIVE
+            self._written += flush.outcome.written
+        return flush
 
     async def rollback(self) -> None:
         """Discard every pending change and forget every tracked entity."""

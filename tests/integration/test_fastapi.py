@@ -33,6 +33,7 @@ from esorm.query import Pagination, Sort, SortOptions, fields
 from esorm.repository import Repository
 from esorm.store import ElasticsearchStore
 from esorm.uow import UnitOfWork
+from tests.integration._fault_proxy import Fault, FaultProxy, on_request
 
 pytestmark = pytest.mark.integration
 
@@ -405,3 +406,31 @@ async def test_esorm_errors_answer_with_their_status(http: AsyncClient) -> None:
     typo = await http.get("/books-where", params={"field": "titel", "value": "x"})
     assert typo.status_code == 400
     assert "did you mean 'title'" in typo.json()["detail"]
+
+
+# -- problems of the data or of the cluster, not of the request ---------------------------------
+
+
+async def test_a_stored_document_that_does_not_validate_answers_500(
+    http: AsyncClient, es_client: AsyncElasticsearch, registry: Registry
+) -> None:
+    index = registry.mapping_for(Book).index
+    poisoned = {"id": "bad", "title": "T", "author_id": "a1"}  # written without a year
+    await es_client.index(index=index, id="bad", document=poisoned, refresh=True)
+    answer = await http.get("/books/bad")
+    assert answer.status_code == 500
+    assert answer.json() == {"detail": "stored Book 'bad' is invalid"}
+
+
+async def test_a_cluster_refusing_the_apps_credentials_answers_503_not_401(
+    fault_proxy: FaultProxy,
+    make_proxy_client: Callable[..., AsyncElasticsearch],
+    registry: Registry,
+) -> None:
+    client = make_proxy_client()
+    app = create_app(unit_of_work_dependency(lambda: LibraryUow(client, registry)))
+    fault_proxy.decide = on_request(lambda request: "/_doc/" in request.path, Fault.unauthorized())
+    async with AsyncClient(transport=ASGITransport(app=app), base_url="http://test") as http:
+        answer = await http.get("/books/b1")
+    assert answer.status_code == 503
+    assert answer.json() == {"detail": "the data store is unavailable right now; try again later"}
