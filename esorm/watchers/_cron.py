@@ -255,5 +255,5 @@ def _special(special: str, index: int, expression: str, where: str) -> str:
         return f"{day}W"
     if special.endswith("L"):
         return f"L{int(special[:-1]) - 1}"
-    day, nth = special.split("#")
-    return f"{int(day) - 1}#{nth}"
+    weekday, nth = special.split("#")
+    return f"{int(weekday) - 1}#{nth}"

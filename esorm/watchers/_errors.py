@@ -35,6 +35,10 @@ class WatcherUnavailableError(EsormError):
     license. Any license above basic includes Watcher, a trial too."""
 
 
+class WatchBusyError(EsormError):
+    """A watch asked to run now is being executed by a runner (this one or another)."""
+
+
 class WatchNotFoundError(EsormError):
     """A watch that was named does not exist on the server."""
 

@@ -72,8 +72,8 @@ def _calendar(kind: str, value: Any, where: str) -> list[str]:
         if kind == "daily":
             crons += [f"0 {m} {h} * * ?" for h, m in times]
         elif kind == "weekly":
-            days = [_weekday(d, where) for d in _many(_get(part, "on", where, kind))]
-            crons += [f"0 {m} {h} ? * {_join(days)}" for h, m in times]
+            weekdays = [_weekday(d, where) for d in _many(_get(part, "on", where, kind))]
+            crons += [f"0 {m} {h} ? * {_join(weekdays)}" for h, m in times]
         elif kind == "monthly":
             days = _ints(_get(part, "on", where, kind), 1, 31, where, "day of month")
             crons += [f"0 {m} {h} {_join(days)} * ?" for h, m in times]
