@@ -244,3 +244,172 @@ async def test_search_input_payload_reaches_templates_and_conditions(
     assert [r.getMessage() for r in caplog.records if r.name == "tests.watch"] == [expected]
     (record,) = await history(runner)
     assert record.actions[0].logged_text == expected
+
+
+def logging_watch(name: str, trigger: Any, **parts: Any) -> Watch:
+    return Watch(name, trigger=trigger, actions={"log": Action.logging("{{ctx.watch_id}}")}, **parts)
+
+
+async def scheduled_times(runner: WatchRunner, name: str) -> list[datetime]:
+    return [r.scheduled_time for r in await history(runner, name) if r.scheduled_time]
+
+
+async def test_interval_and_cron_schedules_fire_at_their_times(
+    drafts: Registry, make_runner: Callable[..., tuple[WatchRunner, VirtualClock]]
+) -> None:
+    watches = [
+        logging_watch("every-10m", Schedule.every("10m")),
+        logging_watch("quarter-hours", Schedule.cron("0 0/15 9-17 ? * MON-FRI")),
+        logging_watch("at-seconds", Schedule.cron("5,35 59 9 * * ?")),
+        logging_watch("inactive", Schedule.every("1m"), active=False),
+    ]
+    runner, clock = make_runner(drafts, watches)
+
+    await run_for(runner, clock, 3600)  # 09:00 to 10:00 on a Monday
+
+    at = START.replace
+    assert await scheduled_times(runner, "every-10m") == [
+        at(minute=m) for m in (10, 20, 30, 40, 50)
+    ] + [at(hour=10)]
+    assert await scheduled_times(runner, "quarter-hours") == [
+        at(minute=15),
+        at(minute=30),
+        at(minute=45),
+        at(hour=10),
+    ]
+    assert await scheduled_times(runner, "at-seconds") == [
+        at(minute=59, second=5),
+        at(minute=59, second=35),
+    ]
+    assert await scheduled_times(runner, "inactive") == []
+    assert all(r.triggered_time == r.scheduled_time for r in await history(runner))
+
+
+async def test_calendar_schedules_and_weekday_crons_over_a_week(
+    drafts: Registry, make_runner: Callable[..., tuple[WatchRunner, VirtualClock]]
+) -> None:
+    watches = [
+        logging_watch("friday-evening", Schedule.weekly("friday", "17:30")),
+        logging_watch("second-friday", Schedule.cron("0 0 8 ? * 6#2")),  # Quartz 6 = FRI
+        logging_watch("first-friday", Schedule.cron("0 0 8 ? * FRI#1")),
+        logging_watch("daily", Schedule.daily("06:00", "noon")),
+        logging_watch("monthly", Schedule.monthly([6, 9], "01:00")),
+    ]
+    runner, clock = make_runner(drafts, watches, max_sleep=10**9)
+
+    await run_for(runner, clock, 7 * 86400)  # Monday 2026-01-05 09:00 for a week
+
+    day = timedelta(days=1)
+    assert await scheduled_times(runner, "friday-evening") == [
+        START.replace(hour=17, minute=30) + 4 * day
+    ]
+    assert await scheduled_times(runner, "second-friday") == [START.replace(hour=8) + 4 * day]
+    assert await scheduled_times(runner, "first-friday") == []  # that was January 2nd
+    assert await scheduled_times(runner, "daily") == [
+        START.replace(hour=12),
+        *(START.replace(hour=h) + n * day for n in range(1, 7) for h in (6, 12)),
+        START.replace(hour=6) + 7 * day,
+    ]
+    assert await scheduled_times(runner, "monthly") == [
+        START.replace(hour=1) + day,
+        START.replace(hour=1) + 4 * day,
+    ]
+
+
+def action_statuses(records: list[WatchRecord]) -> list[tuple[str, str]]:
+    return [(r.state, r.actions[0].status if r.actions else "-") for r in records]
+
+
+async def test_throttle_periods_as_watcher_defines_them(
+    drafts: Registry, make_runner: Callable[..., tuple[WatchRunner, VirtualClock]]
+) -> None:
+    watch = Watch(
+        "throttled",
+        trigger=Schedule.every("1m"),
+        actions={
+            "log": Action.with_options(Action.logging("again"), throttle_period="3m"),
+        },
+    )
+    runner, clock = make_runner(drafts, [watch])
+
+    await run_for(runner, clock, 6 * 60)
+
+    records = await history(runner)
+    # executed at 1m; 2m, 3m, 4m are within 3m of it (Watcher throttles at <= the period)
+    assert action_statuses(records) == [
+        ("executed", "success"),
+        ("throttled", "throttled"),
+        ("throttled", "throttled"),
+        ("throttled", "throttled"),
+        ("executed", "success"),
+        ("throttled", "throttled"),
+    ]
+    assert records[1].actions[0].reason == (
+        "throttling interval is set to [180s] but time elapsed since last execution is [60s]"
+    )
+
+
+async def test_the_watch_throttle_period_applies_to_every_action(
+    drafts: Registry, make_runner: Callable[..., tuple[WatchRunner, VirtualClock]]
+) -> None:
+    watch = Watch(
+        "watch-level",
+        trigger=Schedule.every("1m"),
+        throttle_period="90s",
+        actions={
+            "a": Action.logging("a"),
+            "b": Action.with_options(Action.logging("b"), throttle_period="1s"),
+        },
+    )
+    runner, clock = make_runner(drafts, [watch])
+
+    await run_for(runner, clock, 3 * 60)
+
+    statuses = [[a.status for a in r.actions] for r in await history(runner)]
+    assert statuses == [["success", "success"], ["throttled", "success"], ["success", "success"]]
+
+
+async def test_acknowledged_actions_are_throttled_until_the_condition_fails(
+    es_client: AsyncElasticsearch,
+    drafts: Registry,
+    make_runner: Callable[..., tuple[WatchRunner, VirtualClock]],
+    index_prefix: str,
+) -> None:
+    D = fields(drafts.mapping_for(Draft))
+    watch = Watch(
+        "stale-drafts",
+        trigger=Schedule.every("1m"),
+        input=search_input(Draft, D.title == "stale", registry=drafts, size=0),
+        condition=Condition.hits_above(0),
+        actions={"page": Action.logging("{{ctx.payload.hits.total}} stale drafts")},
+    )
+    runner, clock = make_runner(drafts, [watch])
+    stale = Draft(id="s", title="stale", created_at=datetime.now(UTC))
+    await store(es_client, drafts, stale)
+
+    assert await runner.ack("stale-drafts") == []  # nothing ran yet: nothing to ack
+    await run_for(runner, clock, 60)
+    state = await runner.state("stale-drafts")
+    assert state is not None and state.action("page").ack_state == "ackable"
+
+    assert await runner.ack("stale-drafts", ["page"]) == ["page"]
+    await run_for(runner, clock, 120)
+    await es_client.delete(index=f"{index_prefix}draft", id="s", refresh=True)
+    await run_for(runner, clock, 60)
+    state = await runner.state("stale-drafts")
+    assert state is not None and state.action("page").ack_state == "awaits_successful_execution"
+    await store(es_client, drafts, stale)
+    await run_for(runner, clock, 60)
+
+    records = await history(runner)
+    assert action_statuses(records) == [
+        ("executed", "success"),
+        ("throttled", "throttled"),
+        ("throttled", "throttled"),
+        ("execution_not_needed", "-"),
+        ("executed", "success"),
+    ]
+    assert records[1].actions[0].reason is not None
+    assert records[1].actions[0].reason.startswith("action [page] was acked at [")
+    with pytest.raises(Exception, match="has no action 'pager'"):
+        await runner.ack("stale-drafts", ["pager"])
