@@ -4,7 +4,8 @@ The embedded server has no Watcher API, so this stands in for a licensed Elastic
 it stores watches (versions, `_seq_no`, active state), executes them (stored or inline)
 with the `always`, `never` and `compare` conditions, and can be switched to behave like a
 server without Watcher (400 "no handler found") or under the basic license (403). It only
-speaks the Watcher endpoints; everything it received is kept in `requests`.
+speaks the Watcher endpoints, `GET _xpack` and `GET _watcher/stats`; everything it
+received is kept in `requests`.
 """
 
 from __future__ import annotations
@@ -132,26 +133,41 @@ class WatcherStandIn:
             body = raw.decode(errors="replace")
         self.requests.append(Received(request.method, request.path, dict(request.query), body))
         try:
+            if self.watcher and request.method == "GET" and request.path == "/_xpack":
+                return self._json(200, self._xpack())
+            if self.watcher and request.method == "GET" and request.path == "/_watcher/stats":
+                if self.license == "basic":
+                    raise _non_compliant()
+                return self._json(200, {"stats": [{"node_id": "n1", "watcher_state": "started"}]})
             if not self.watcher or not request.path.startswith("/_watcher/watch/"):
                 raise _no_handler(request)
             if self.license == "basic":
-                raise _error(
-                    403,
-                    "security_exception",
-                    "current license is non-compliant for [watcher]",
-                    **{"license.expired.feature": "watcher"},
-                )
+                raise _non_compliant()
             if isinstance(body, str):
                 raise _error(400, "parse_exception", "request body is not valid JSON")
             status, answer = self._route(request, body)
         except _Answer as exc:
             status, answer = exc.status, exc.body
+        return self._json(status, answer)
+
+    def _json(self, status: int, answer: dict[str, Any]) -> web.Response:
         return web.Response(
             status=status,
             body=json.dumps(answer).encode(),
             content_type="application/json",
             headers=PRODUCT,
         )
+
+    def _xpack(self) -> dict[str, Any]:
+        """`GET _xpack`: the license and whether the Watcher feature is available."""
+        return {
+            "build": {"hash": "standin"},
+            "license": {"uid": "standin", "type": self.license, "mode": self.license,
+                        "status": "active"},
+            "features": {
+                "watcher": {"available": self.license != "basic", "enabled": True},
+            },
+        }
 
     def _route(self, request: web.Request, body: Any) -> tuple[int, dict[str, Any]]:
         parts = request.path.removeprefix("/_watcher/watch/").split("/")
@@ -432,6 +448,16 @@ class WatcherStandIn:
             return {**result, "status": "throttled", "reason": "manually skipped"}
         simulated = mode in ("simulate", "force_simulate")
         return {**result, "status": "simulated" if simulated else "success"}
+
+
+def _non_compliant() -> _Answer:
+    """What Watcher answers under the basic license."""
+    return _error(
+        403,
+        "security_exception",
+        "current license is non-compliant for [watcher]",
+        **{"license.expired.feature": "watcher"},
+    )
 
 
 def _no_handler(request: web.Request) -> _Answer:
