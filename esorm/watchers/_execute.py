@@ -12,7 +12,7 @@ from typing import Any
 from esorm.watchers import _status
 from esorm.watchers._compile import LocalAction, LocalWatch
 from esorm.watchers._history import ActionRecord, WatchRecord
-from esorm.watchers._paths import iso
+from esorm.watchers._paths import iso, plain
 from esorm.watchers._perform import ActionEnv
 from esorm.watchers._status import ActionOutcome, StatusChange, WatchState
 
@@ -50,7 +50,7 @@ async def execute(
             "triggered_time": firing.triggered_time,
             "scheduled_time": firing.scheduled_time or firing.triggered_time,
         },
-        "metadata": _plain(local.watch.metadata or {}),
+        "metadata": plain(local.watch.metadata or {}),
         "payload": {},
         "vars": {},
     }
@@ -153,15 +153,6 @@ def _hits_total(payload: Any) -> int | None:
     if isinstance(total, dict):
         total = total.get("value")
     return total if isinstance(total, int) and not isinstance(total, bool) else None
-
-
-def _plain(value: Any) -> Any:
-    """Frozen watch parts as plain dicts and lists, for templates and conditions."""
-    if isinstance(value, dict) or hasattr(value, "items"):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    return value
 
 
 def _describe(exc: BaseException) -> str:

@@ -35,6 +35,15 @@ def resolve(path: str, root: Mapping[str, Any]) -> Any:
     return value
 
 
+def plain(value: Any) -> Any:
+    """Frozen watch parts (mappings, tuples) as plain dicts and lists, for payloads."""
+    if isinstance(value, Mapping):
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    return value
+
+
 def java_string(value: Any) -> str:
     """A value as Watcher's Java side prints it: `true`, `{a=1, b=[x, y]}`, ISO dates."""
     if value is None or value is MISSING:

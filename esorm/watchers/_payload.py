@@ -16,7 +16,7 @@ from elasticsearch import AsyncElasticsearch
 from esorm.client import client_hosts, translate_transport_errors
 from esorm.watchers import _checks
 from esorm.watchers._errors import NotRunnableLocallyError, WatchDefinitionError
-from esorm.watchers._paths import MISSING, resolve
+from esorm.watchers._paths import MISSING, plain, resolve
 from esorm.watchers._templates import check_strings, render_strings
 
 Loader = Callable[[AsyncElasticsearch, dict[str, Any]], Awaitable[dict[str, Any]]]
@@ -36,10 +36,10 @@ def compile_input(spec: Mapping[str, Any] | None, where: str) -> Loader:
     if kind == "none":
         return _empty
     if kind == "simple":
-        static = dict(body or {})
+        static = plain(body or {})
 
         async def simple(client: AsyncElasticsearch, model: dict[str, Any]) -> dict[str, Any]:
-            return dict(static)
+            return plain(static)  # type: ignore[no-any-return]
 
         return simple
     if kind == "search":
@@ -59,7 +59,7 @@ def compile_transform(spec: Mapping[str, Any] | None, where: str) -> Loader | No
     kind, body = next(iter(spec.items()))
     if kind == "search":
         return _search(body, f"{where}, search transform")
-    if kind == "chain" and isinstance(body, list):
+    if kind == "chain" and isinstance(body, list | tuple):
         steps = [compile_transform(step, where) for step in body]
 
         async def chain(client: AsyncElasticsearch, model: dict[str, Any]) -> dict[str, Any]:
@@ -114,7 +114,7 @@ def _search(body: Any, where: str) -> Loader:
 
 def _chain(body: Any, where: str) -> Loader:
     items = body.get("inputs") if isinstance(body, Mapping) else None
-    if not isinstance(items, list) or not items:
+    if not isinstance(items, list | tuple) or not items:
         raise WatchDefinitionError(f"{where}: a chain input needs 'inputs': [{{name: input}}]")
     steps: list[tuple[str, Loader]] = []
     for item in items:

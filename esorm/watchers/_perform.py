@@ -97,7 +97,7 @@ def _index(name: str, spec: Mapping[str, Any]) -> Performer:
 
     async def index_payload(env: ActionEnv, model: dict[str, Any]) -> ActionRecord:
         payload: dict[str, Any] = model["ctx"]["payload"]
-        docs = payload["_doc"] if isinstance(payload.get("_doc"), list) else [payload]
+        docs = payload["_doc"] if isinstance(payload.get("_doc"), list | tuple) else [payload]
         targets: set[str] = set()
         with translate_transport_errors(client_hosts(env.client)):
             for doc in docs:

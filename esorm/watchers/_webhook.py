@@ -7,6 +7,7 @@ the action. The response's status and (the start of) its body go into the histor
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -56,6 +57,12 @@ class Webhook:
             sock_read=_seconds(target.get("read_timeout")),
         )
 
+    def _headers(self, model: dict[str, Any]) -> dict[str, str]:
+        headers = {k: t.render(model) for k, t in self.headers.items()}
+        if self.auth is not None:
+            headers["Authorization"] = self.auth
+        return headers
+
     async def call(self, session: aiohttp.ClientSession, model: dict[str, Any]) -> ActionRecord:
         """Send the request; success below status 400."""
         path = self.path.render(model)
@@ -64,9 +71,8 @@ class Webhook:
             self.method,
             url,
             params={k: t.render(model) for k, t in self.params.items()},
-            headers={k: t.render(model) for k, t in self.headers.items()},
+            headers=self._headers(model),
             data=None if self.body is None else self.body.render(model).encode(),
-            auth=self.auth,
             proxy=self.proxy,
             timeout=self.timeout,
         ) as response:
@@ -82,14 +88,16 @@ class Webhook:
         )
 
 
-def _auth(auth: Any) -> aiohttp.BasicAuth | None:
+def _auth(auth: Any) -> str | None:
+    """The `Authorization` header of basic auth, or None."""
     if not isinstance(auth, Mapping) or "basic" not in auth:
         return None
     basic = auth["basic"]
     password = basic.get("password", "")
     if isinstance(password, SecretStr):
         password = password.get_secret_value()
-    return aiohttp.BasicAuth(str(basic.get("username", "")), str(password))
+    pair = f"{basic.get('username', '')}:{password}".encode()
+    return "Basic " + base64.b64encode(pair).decode("ascii")
 
 
 def _seconds(value: Any) -> float:
