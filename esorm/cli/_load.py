@@ -24,7 +24,9 @@ def load_object(spec: str, option: str) -> Any:
     try:
         module = importlib.import_module(module_name)
     except ImportError as exc:
-        raise click.BadParameter(f"cannot import {module_name!r}: {exc}", param_hint=option)
+        raise click.BadParameter(
+            f"cannot import {module_name!r}: {exc}", param_hint=option
+        ) from None
     value: Any = module
     for part in attribute.split("."):
         if not hasattr(value, part):

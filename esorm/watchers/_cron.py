@@ -142,9 +142,7 @@ def parse(expression: object, where: str = "Schedule.cron") -> QuartzCron:
     return QuartzCron(expression, tuple(values), tuple(specials))
 
 
-def _parse_special(
-    text: str, index: int, field: _Field, expression: str, where: str
-) -> str | None:
+def _parse_special(text: str, index: int, field: _Field, expression: str, where: str) -> str | None:
     """A whole-field special form of the day fields, checked; None for ordinary fields."""
 
     def bad(problem: str) -> WatchDefinitionError:
@@ -218,8 +216,7 @@ def _number(text: str, field: _Field, expression: str, where: str) -> int:
     if not text.isdigit():
         known = f" or one of {', '.join(field.names)}" if field.names else ""
         raise WatchDefinitionError(
-            f"{where}: cron {expression!r}: {field.name} value {text!r} is not a number"
-            f"{known}"
+            f"{where}: cron {expression!r}: {field.name} value {text!r} is not a number{known}"
         )
     value = int(text)
     if not field.low <= value <= field.high:

@@ -43,7 +43,9 @@ def _rest(expression: str) -> list[tuple[str, str, str, str]] | None:
         match = _STEP.match(rest, position)
         if match is None:
             return None
-        steps.append((match.group(1) or "", match.group(2) or "", match.group(3) or "", match.group(4) or ""))
+        steps.append(
+            (match.group(1) or "", match.group(2) or "", match.group(3) or "", match.group(4) or "")
+        )
         position = match.end()
     return steps
 

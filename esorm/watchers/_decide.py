@@ -20,6 +20,7 @@ from esorm.watchers._paths import MISSING, java_string, resolve
 Decision = Callable[[Mapping[str, Any], datetime], bool]
 """A compiled condition: (template model `{"ctx": ...}`, evaluation time) -> met."""
 
+_COMPARABLE = (str, int, float, bool, datetime)
 _OPERATORS = ("eq", "not_eq", "gt", "gte", "lt", "lte")
 _DATE_MATH = re.compile(r"<\{(.+)\}>")
 _PATH = re.compile(r"\{\{(.+)\}\}")
@@ -115,7 +116,7 @@ def _resolve(path: str, model: Mapping[str, Any]) -> Any:
 
 def lenient_compare(v1: Any, v2: Any) -> int | None:
     """Watcher's `LenientCompare`: the sign of v1 - v2, or None when they do not compare."""
-    if type(v1) is type(v2) and v1 == v2 or (v1 is None and v2 is None):
+    if (type(v1) is type(v2) and v1 == v2) or (v1 is None and v2 is None):
         return 0
     if v1 is None or v2 is None or _is_nan(v1) or _is_nan(v2):
         return None
@@ -131,12 +132,9 @@ def lenient_compare(v1: Any, v2: Any) -> int | None:
     if isinstance(v2, datetime):
         instant = _instant(v1)
         return None if instant is None else _sign(instant, v2)
-    if type(v1) is not type(v2):
-        return None
-    try:
-        return _sign(v1, v2)
-    except TypeError:
-        return None
+    if type(v1) is not type(v2) or not isinstance(v1, _COMPARABLE):
+        return None  # as Java: only values of one Comparable class compare
+    return _sign(v1, v2)
 
 
 def _instant(value: Any) -> datetime | None:

@@ -92,9 +92,7 @@ class WatchRunner:
         ttl = _duration(lease_ttl, "lease_ttl")
         self._leases = LeaseStore(client, store, node=self.node, clock=clock, ttl=ttl)
         retention = (
-            None
-            if history_retention is None
-            else _duration(history_retention, "history_retention")
+            None if history_retention is None else _duration(history_retention, "history_retention")
         )
         self.history = WatchHistory(client, store, retention=retention)
         self._scheduler: asyncio.Task[None] | None = None
@@ -151,7 +149,7 @@ class WatchRunner:
                 await scheduler
         if self._executions:
             _log.info("waiting for %d running watch executions", len(self._executions))
-            done, pending = await asyncio.wait(set(self._executions), timeout=grace)
+            _, pending = await asyncio.wait(set(self._executions), timeout=grace)
             for task in pending:
                 task.cancel()
             if pending:

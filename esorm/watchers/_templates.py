@@ -23,9 +23,7 @@ from esorm.watchers._paths import MISSING, java_string, resolve
 _TAG = re.compile(r"\{\{\{\s*(.*?)\s*\}\}\}|\{\{\s*(.*?)\s*\}\}", re.DOTALL)
 _JSON_PREFIX = "__json__::"
 _LAMBDAS = ("toJson", "join", "url")
-_SUPPORTED = (
-    "{{dotted.path}} variables, {{{raw}}} values and the toJson, join and url lambdas"
-)
+_SUPPORTED = "{{dotted.path}} variables, {{{raw}}} values and the toJson, join and url lambdas"
 
 
 @dataclass(frozen=True, slots=True)

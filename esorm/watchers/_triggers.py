@@ -19,9 +19,8 @@ from esorm.watchers._errors import WatchDefinitionError
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
-_MONTHS = (
-    "january february march april may june july august september october november december"
-).split()
+_MONTHS: tuple[str, ...] = ("january", "february", "march", "april", "may", "june", "july")
+_MONTHS += ("august", "september", "october", "november", "december")
 
 
 class Trigger(Protocol):

@@ -162,8 +162,12 @@ class WatcherStandIn:
         """`GET _xpack`: the license and whether the Watcher feature is available."""
         return {
             "build": {"hash": "standin"},
-            "license": {"uid": "standin", "type": self.license, "mode": self.license,
-                        "status": "active"},
+            "license": {
+                "uid": "standin",
+                "type": self.license,
+                "mode": self.license,
+                "status": "active",
+            },
             "features": {
                 "watcher": {"available": self.license != "basic", "enabled": True},
             },

@@ -51,7 +51,11 @@ def make_runner(
     es_client: AsyncElasticsearch,
 ) -> Callable[..., tuple[WatchRunner, VirtualClock]]:
     def make(
-        registry: Registry, watches: list[Watch], *, clock: VirtualClock | None = None, **options: Any
+        registry: Registry,
+        watches: list[Watch],
+        *,
+        clock: VirtualClock | None = None,
+        **options: Any,
     ) -> tuple[WatchRunner, VirtualClock]:
         clock = clock or VirtualClock()
         runner = WatchRunner(
@@ -247,7 +251,9 @@ async def test_search_input_payload_reaches_templates_and_conditions(
 
 
 def logging_watch(name: str, trigger: Any, **parts: Any) -> Watch:
-    return Watch(name, trigger=trigger, actions={"log": Action.logging("{{ctx.watch_id}}")}, **parts)
+    return Watch(
+        name, trigger=trigger, actions={"log": Action.logging("{{ctx.watch_id}}")}, **parts
+    )
 
 
 async def scheduled_times(runner: WatchRunner, name: str) -> list[datetime]:

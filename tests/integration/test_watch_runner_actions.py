@@ -211,7 +211,9 @@ async def test_action_conditions_and_chained_inputs(
                 ]
             }
         },
-        condition=Condition.compare("ctx.payload.eu.hits.total", "gt", "{{ctx.payload.limits.max}}"),
+        condition=Condition.compare(
+            "ctx.payload.eu.hits.total", "gt", "{{ctx.payload.limits.max}}"
+        ),
         actions={
             "many": Action.with_options(
                 Action.logging("{{ctx.payload.eu.hits.total}}"),

@@ -112,7 +112,11 @@ async def test_run_executes_locally_and_stops_cleanly_on_sigterm(
     ],
 )
 async def test_bad_arguments_are_usage_errors_naming_the_problem(
-    esorm_server: RunningServer, index_prefix: str, app_dir: Path, arguments: list[str], problem: str
+    esorm_server: RunningServer,
+    index_prefix: str,
+    app_dir: Path,
+    arguments: list[str],
+    problem: str,
 ) -> None:
     process = await asyncio.create_subprocess_exec(
         str(ESORM),

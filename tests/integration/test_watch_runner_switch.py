@@ -181,6 +181,7 @@ async def test_a_fastapi_lifespan_runs_the_watches_while_the_app_runs(
     )
 
     async with app.router.lifespan_context(app) as state:
+        assert state is not None
         service = state["watchers"]
         assert isinstance(service, WatchService)
         assert service.backend is WatchBackend.LOCAL
