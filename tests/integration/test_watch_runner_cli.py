@@ -69,6 +69,7 @@ async def test_run_executes_locally_and_stops_cleanly_on_sigterm(
         process = await asyncio.create_subprocess_exec(
             str(ESORM),
             *("watchers", "run", "--registry", "watchapp:registry", "--node", "cli-node"),
+            *("--mode", "local"),
             cwd=app_dir,
             env=environment(esorm_server, index_prefix, f"{target.url}/hook"),
             stderr=asyncio.subprocess.PIPE,

@@ -16,6 +16,7 @@ from elasticsearch import AsyncElasticsearch
 from fastapi import FastAPI
 
 from esorm.mapping import Registry
+from esorm.testing import RunningServer
 from esorm.watchers import (
     Action,
     Condition,
@@ -32,6 +33,7 @@ from esorm.watchers import (
 )
 from tests.integration._watch_clock import START, VirtualClock
 from tests.integration._watcher_standin import WatcherStandIn
+from tests.integration.test_watchers import ensure_watcher, is_emulator
 
 pytestmark = pytest.mark.integration
 
@@ -66,6 +68,10 @@ def virtual(**options: Any) -> tuple[VirtualClock, dict[str, Any]]:
 async def test_auto_runs_locally_on_a_server_without_watcher(
     es_client: AsyncElasticsearch, app_registry: Registry, caplog: pytest.LogCaptureFixture
 ) -> None:
+    """Real behaviour of the embedded server (no `_xpack`); Elasticsearch's answers are
+    covered by the stand-in tests below and `test_auto_uses_elasticsearchs_watcher`."""
+    if not await is_emulator(es_client):
+        pytest.skip("the server answers _xpack")
     manager = WatcherManager(es_client, app_registry)
     assert manager.backend is None
 
@@ -85,6 +91,8 @@ async def test_auto_runs_locally_on_a_server_without_watcher(
 async def test_mode_watcher_on_a_server_without_watcher_fails_clearly(
     es_client: AsyncElasticsearch, app_registry: Registry
 ) -> None:
+    if not await is_emulator(es_client):
+        pytest.skip("the server may have Watcher")
     manager = WatcherManager(es_client, app_registry, mode="watcher")
     with pytest.raises(WatcherUnavailableError, match="mode='watcher' but the cluster at"):
         await WatchService(manager, [beat()]).start()
@@ -144,7 +152,8 @@ async def test_a_watch_needing_watcher_is_refused_when_the_service_starts_locall
         condition=Condition.script("return ctx.payload.n > 2"),
         actions={"log": Action.logging("x")},
     )
-    service = WatchService(WatcherManager(es_client, app_registry), [beat(), scripted])
+    manager = WatcherManager(es_client, app_registry, mode="local")
+    service = WatchService(manager, [beat(), scripted])
 
     with pytest.raises(NotRunnableLocallyError, match=re.escape("watch 'scripted-check'")):
         await service.start()
@@ -156,7 +165,7 @@ async def test_running_watches_starts_and_stops_the_local_runner(
 ) -> None:
     clock, options = virtual()
     clock.run_for(180)
-    manager = WatcherManager(es_client, app_registry)
+    manager = WatcherManager(es_client, app_registry, mode="local")
 
     async with running_watches(manager, [beat()], **options) as service:
         assert service.runner is not None
@@ -176,7 +185,9 @@ async def test_a_fastapi_lifespan_runs_the_watches_while_the_app_runs(
     clock.run_for(120)
     app = FastAPI(
         lifespan=watchers_lifespan(
-            [beat()], manager=lambda: WatcherManager(es_client, app_registry), **options
+            [beat()],
+            manager=lambda: WatcherManager(es_client, app_registry, mode="local"),
+            **options,
         )
     )
 
@@ -196,3 +207,20 @@ async def test_a_fastapi_lifespan_runs_the_watches_while_the_app_runs(
         ("api-1", START.replace(minute=1)),
         ("api-1", START.replace(minute=2)),
     ]
+
+
+@pytest.mark.embedded_gap("noida-db has no watcher API")
+async def test_auto_uses_elasticsearchs_watcher_when_the_license_has_it(
+    es_client: AsyncElasticsearch, app_registry: Registry, esorm_server: RunningServer
+) -> None:
+    if not await is_emulator(es_client):
+        await ensure_watcher(es_client, esorm_server)
+    manager = WatcherManager(es_client, app_registry)
+    service = WatchService(manager, [beat("switch-beat")])
+    try:
+        assert await service.start() is WatchBackend.WATCHER
+        stored = await manager.get("switch-beat")
+        assert stored is not None and stored.active
+    finally:
+        if manager.backend is WatchBackend.WATCHER:
+            await manager.delete("switch-beat")
