@@ -18,10 +18,9 @@ from esorm.watchers._decide import Decision, compile_condition
 from esorm.watchers._errors import NotRunnableLocallyError
 from esorm.watchers._payload import Loader, compile_input, compile_transform
 from esorm.watchers._perform import Performer, compile_performer
+from esorm.watchers._timevalues import parse_period
 from esorm.watchers._triggers import Trigger, local_trigger
 from esorm.watchers._watch import Watch
-
-_UNITS = {"nanos": 1e-9, "micros": 1e-6, "ms": 1e-3, "s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +69,7 @@ def compile_watch(watch: Watch, watch_id: str) -> LocalWatch:
         condition=compile_condition(watch.condition, where),
         transform=compile_transform(watch.transform, where),
         actions=actions,
-        throttle_period=_period(watch.throttle_period),
+        throttle_period=parse_period(watch.throttle_period),
     )
 
 
@@ -84,7 +83,7 @@ def _action(name: str, action: Mapping[str, Any], where: str) -> LocalAction:
     condition = action.get("condition")
     period: timedelta | None = None
     if "throttle_period" in action:
-        period = _period(str(action["throttle_period"]))
+        period = parse_period(str(action["throttle_period"]))
     elif "throttle_period_in_millis" in action:
         period = timedelta(milliseconds=int(action["throttle_period_in_millis"]))
     return LocalAction(
@@ -95,14 +94,3 @@ def _action(name: str, action: Mapping[str, Any], where: str) -> LocalAction:
         transform=compile_transform(action.get("transform"), where),
         throttle_period=period,
     )
-
-
-def _period(value: str | None) -> timedelta | None:
-    """A Watcher time value (`"5m"`, `"500ms"`) as a timedelta."""
-    if value is None:
-        return None
-    number = value.rstrip("abcdefghijklmnopqrstuvwxyz")
-    return timedelta(seconds=float(number) * _UNITS[value[len(number) :]])
-
-
-parse_period = _period

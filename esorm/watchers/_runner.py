@@ -25,7 +25,7 @@ from elasticsearch import AsyncElasticsearch
 from esorm.mapping import Registry
 from esorm.watchers import _checks
 from esorm.watchers._clock import Clock, Sleep, system_clock, system_sleep
-from esorm.watchers._compile import LocalWatch, compile_watch, parse_period
+from esorm.watchers._compile import LocalWatch, compile_watch
 from esorm.watchers._errors import WatchBusyError, WatchDefinitionError, WatchNotFoundError
 from esorm.watchers._execute import Firing, abandoned_record, execute
 from esorm.watchers._history import WatchHistory, WatchRecord
@@ -33,6 +33,7 @@ from esorm.watchers._lease import Lease, LeaseStore, Skip
 from esorm.watchers._perform import ActionEnv
 from esorm.watchers._status import WatchState
 from esorm.watchers._store import ensure_indices, store_registry
+from esorm.watchers._timevalues import duration
 from esorm.watchers._watch import Watch
 
 _log = logging.getLogger("esorm.watchers")
@@ -86,13 +87,13 @@ class WatchRunner:
         self._clock = clock
         self._sleep = sleep
         self._max_sleep = max_sleep
-        self._default_throttle = _duration(default_throttle_period, "default_throttle_period")
+        self._default_throttle = duration(default_throttle_period, "default_throttle_period")
         store = store_registry(registry.prefix)
         self._store = store
-        ttl = _duration(lease_ttl, "lease_ttl")
+        ttl = duration(lease_ttl, "lease_ttl")
         self._leases = LeaseStore(client, store, node=self.node, clock=clock, ttl=ttl)
         retention = (
-            None if history_retention is None else _duration(history_retention, "history_retention")
+            None if history_retention is None else duration(history_retention, "history_retention")
         )
         self.history = WatchHistory(client, store, retention=retention)
         self._scheduler: asyncio.Task[None] | None = None
@@ -325,11 +326,3 @@ class WatchRunner:
         if local is None:
             raise WatchNotFoundError(self._prefix + name, "running a watch locally")
         return local
-
-
-def _duration(value: str | timedelta, what: str) -> timedelta:
-    if isinstance(value, timedelta):
-        return value
-    period = parse_period(_checks.time_value(value, what))
-    assert period is not None
-    return period

@@ -18,10 +18,10 @@ from pydantic import SecretStr
 from esorm.watchers import _checks
 from esorm.watchers._history import ActionRecord
 from esorm.watchers._templates import Template
+from esorm.watchers._timevalues import parse_period
 
 _KEEP_BODY = 2000
 _DEFAULT_TIMEOUT = 10.0
-_UNITS = {"nanos": 1e-9, "micros": 1e-6, "ms": 1e-3, "s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
 class Webhook:
@@ -101,7 +101,5 @@ def _auth(auth: Any) -> str | None:
 
 
 def _seconds(value: Any) -> float:
-    if not isinstance(value, str):
-        return _DEFAULT_TIMEOUT
-    number = value.rstrip("abcdefghijklmnopqrstuvwxyz")
-    return float(number) * _UNITS.get(value[len(number) :], 1)
+    period = parse_period(value) if isinstance(value, str) else None
+    return _DEFAULT_TIMEOUT if period is None else period.total_seconds()
