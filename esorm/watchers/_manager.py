@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from elasticsearch import ApiError, AsyncElasticsearch, NotFoundError
@@ -157,6 +157,23 @@ class WatcherManager:
     async def deactivate(self, name: str) -> None:
         """Stop a stored watch from running on its schedule, keeping it stored."""
         await self._set_active(name, False)
+
+    async def ack(self, name: str, actions: Sequence[str] | None = None) -> list[str]:
+        """Acknowledge a stored watch's actions (all when None): Watcher throttles an acked
+        action until the watch's condition next fails. Returns the named actions that are
+        acked after the call (an action that never ran successfully cannot be acked)."""
+        watch_id = self.watch_id(name)
+        doing = f"acknowledging watch {watch_id!r}"
+        try:
+            with watcher_boundary(self._client, doing):
+                response = await self._client.watcher.ack_watch(
+                    watch_id=watch_id, action_id=list(actions) if actions else None
+                )
+        except NotFoundError:
+            raise WatchNotFoundError(watch_id, doing) from None
+        statuses: Mapping[str, Any] = (response.body.get("status") or {}).get("actions") or {}
+        chosen = list(actions) if actions else list(statuses)
+        return [a for a in chosen if (statuses.get(a) or {}).get("ack", {}).get("state") == "acked"]
 
     async def execute(
         self,

@@ -22,6 +22,7 @@ from typing import Self
 import aiohttp
 from elasticsearch import AsyncElasticsearch
 
+from esorm.errors import ConfigurationError
 from esorm.mapping import Registry
 from esorm.watchers import _checks
 from esorm.watchers._clock import Clock, Sleep, system_clock, system_sleep
@@ -124,6 +125,11 @@ class WatchRunner:
         """Create the runner's indices, trim the history and start scheduling."""
         if self.running:
             return
+        if self._clock().tzinfo is None:
+            raise ConfigurationError(
+                "the runner's clock returned a naive datetime; return aware UTC times, "
+                "e.g. datetime.now(UTC)"
+            )
         await ensure_indices(self._client, self._store)
         await self.history.purge(self._clock(), force=True)
         self._stopped.clear()
@@ -201,7 +207,8 @@ class WatchRunner:
 
     async def ack(self, name: str, actions: Sequence[str] | None = None) -> list[str]:
         """Acknowledge actions (all when None): they are throttled until the condition
-        next fails. Returns the actions acked now (only ackable ones change)."""
+        next fails. Returns the named actions acked after the call (only actions that ran
+        successfully since the condition last failed can be acked)."""
         local = self._local(name)
         known = [a.name for a in local.actions]
         chosen = list(actions) if actions is not None else known

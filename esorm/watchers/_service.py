@@ -8,7 +8,7 @@ of its lifespan.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from types import TracebackType
 from typing import Any, Self
 
@@ -63,6 +63,13 @@ class WatchService:
             )
             await self._runner.start()
         return backend
+
+    async def ack(self, name: str, actions: Sequence[str] | None = None) -> list[str]:
+        """Acknowledge a watch's actions (all when None) wherever the watches run; the
+        named actions acked after the call. Watcher and the local runner ack alike."""
+        if self._runner is not None:
+            return await self._runner.ack(name, actions)
+        return await self.manager.ack(name, actions)
 
     async def stop(self, *, grace: float | None = None) -> None:
         """Stop the local runner (running executions finish first); Watcher keeps its own."""

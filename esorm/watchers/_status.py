@@ -127,12 +127,13 @@ def apply(state: WatchState, change: StatusChange) -> None:
 
 
 def acknowledge(state: WatchState, names: Iterable[str], now: datetime) -> list[str]:
-    """Ack the named actions that are ackable; the names acked now."""
+    """Ack the named actions that are ackable; the named ones acked after the call."""
     acked: list[str] = []
     for name in names:
         status = state.action(name)
         if status.ack_state == ACKABLE:
             status.ack_state, status.ack_timestamp = ACKED, now
+        if status.ack_state == ACKED:
             acked.append(name)
     return acked
 

@@ -65,6 +65,7 @@ class _Stored:
     seq_no: int
     activated_at: str
     status: dict[str, Any] = field(default_factory=dict)
+    acks: dict[str, str] = field(default_factory=dict)
 
 
 class _Answer(Exception):
@@ -186,6 +187,10 @@ class WatcherStandIn:
         elif len(parts) == 2 and parts[0] and parts[1] in ("_activate", "_deactivate"):
             watch_id, active = parts[0], parts[1] == "_activate"
             handlers["PUT"] = handlers["POST"] = lambda: self._set_active(watch_id, active)
+        elif len(parts) in (2, 3) and parts[0] and parts[1] == "_ack":
+            watch_id = parts[0]
+            ids = parts[2].split(",") if len(parts) == 3 else None
+            handlers["PUT"] = handlers["POST"] = lambda: self._ack(watch_id, ids)
         elif len(parts) == 2 and parts[0] and parts[1] == "_execute":
             watch_id = parts[0]
             handlers["PUT"] = handlers["POST"] = lambda: self._execute(watch_id, body)
@@ -254,6 +259,14 @@ class WatcherStandIn:
         stored.seq_no = self._next_seq_no()
         return 200, {"status": self._status(stored)}
 
+    def _ack(self, watch_id: str, ids: list[str] | None) -> tuple[int, dict[str, Any]]:
+        """Ackable actions become acked; others keep their state, as in Watcher."""
+        stored = self._stored(watch_id)
+        for action_id in ids or list(stored.body.get("actions") or {}):
+            if stored.acks.get(action_id) == "ackable":
+                stored.acks[action_id] = "acked"
+        return 200, {"status": self._status(stored)}
+
     def _execute(self, watch_id: str | None, body: Any) -> tuple[int, dict[str, Any]]:
         request = body if isinstance(body, dict) else {}
         inline = request.get("watch")
@@ -310,6 +323,11 @@ class WatcherStandIn:
             stored.status["last_checked"] = now
             if met:
                 stored.status["last_met_condition"] = now
+            else:
+                stored.acks.clear()
+            for result in actions:
+                if result["status"] == "success" and result["id"] not in stored.acks:
+                    stored.acks[result["id"]] = "ackable"
         record: dict[str, Any] = {
             "watch_id": watch_id,
             "node": "standin",
@@ -353,7 +371,10 @@ class WatcherStandIn:
     def _status(self, stored: _Stored) -> dict[str, Any]:
         actions = {
             action_id: {
-                "ack": {"timestamp": stored.activated_at, "state": "awaits_successful_execution"}
+                "ack": {
+                    "timestamp": stored.activated_at,
+                    "state": stored.acks.get(action_id, "awaits_successful_execution"),
+                }
             }
             for action_id in stored.body.get("actions") or {}
         }

@@ -4,14 +4,25 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from elasticsearch import AsyncElasticsearch
 
+from esorm.errors import ConfigurationError
+from esorm.indices import IndexManager
 from esorm.mapping import Registry
 from esorm.uow import UnitOfWork
-from esorm.watchers import Action, Schedule, Watch, WatchRecord, WatchRunner, WatchState
+from esorm.watchers import (
+    Action,
+    Schedule,
+    Watch,
+    WatchBusyError,
+    WatchRecord,
+    WatchRunner,
+    WatchState,
+)
+from esorm.watchers._lease import Lease, LeaseStore
 from tests.integration._watch_clock import START, VirtualClock
 from tests.integration._webhook_target import WebhookTarget
 
@@ -152,3 +163,57 @@ def _state_registry(registry: Registry) -> Registry:
     state.register(WatchState, index="watcher-state")
     state.register(Record, index="watcher-history")
     return state
+
+
+async def test_a_manual_run_is_recorded_and_refused_while_the_watch_runs(
+    es_client: AsyncElasticsearch, app_registry: Registry
+) -> None:
+    async with WebhookTarget(hold=True) as target:
+        watch = Watch(
+            "manual-hook",
+            trigger=Schedule.every("1d"),
+            actions={"call": Action.webhook(f"{target.url}/hook")},
+        )
+        runner, _ = runner_on(es_client, app_registry, [watch], "node-a")
+        first = asyncio.create_task(runner.execute("manual-hook"))
+        await target.received.wait()
+
+        with pytest.raises(WatchBusyError, match="node-a is still executing it"):
+            await runner.execute("manual-hook")
+        target.release()
+        record = await first
+
+    assert (record.trigger, record.scheduled_time, record.state) == ("manual", None, "executed")
+    assert [r.id for r in await records(runner)] == [record.id]
+
+
+async def test_a_lease_is_renewed_only_by_its_holder(
+    es_client: AsyncElasticsearch, app_registry: Registry
+) -> None:
+    clock = VirtualClock()
+    store = _state_registry(app_registry)
+    await IndexManager(es_client, store).create_all()
+    mine = LeaseStore(es_client, store, node="a", clock=clock, ttl=timedelta(minutes=5))
+    theirs = LeaseStore(es_client, store, node="b", clock=clock, ttl=timedelta(minutes=5))
+    lease = await mine.acquire("t_w", START)
+    assert isinstance(lease, Lease)
+    clock.now = START + timedelta(minutes=4)
+
+    assert await mine.renew(lease)
+    state = await mine.read("t_w")
+    assert state is not None and state.expires_at == START + timedelta(minutes=9)
+    clock.now = START + timedelta(minutes=10)
+    taken = await theirs.acquire("t_w", START + timedelta(minutes=10))
+    assert isinstance(taken, Lease) and taken.abandoned is not None
+
+    assert not await mine.renew(lease)
+    assert not await mine.release(lease, None)
+    assert await theirs.release(taken, None)
+
+
+async def test_a_naive_clock_is_refused(
+    es_client: AsyncElasticsearch, app_registry: Registry
+) -> None:
+    runner = WatchRunner(es_client, app_registry, [every_minute()], clock=datetime.now)
+    with pytest.raises(ConfigurationError, match="naive datetime"):
+        await runner.start()

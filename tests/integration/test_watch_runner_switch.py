@@ -224,3 +224,25 @@ async def test_auto_uses_elasticsearchs_watcher_when_the_license_has_it(
     finally:
         if manager.backend is WatchBackend.WATCHER:
             await manager.delete("switch-beat")
+
+
+async def test_the_service_acks_wherever_the_watches_run(
+    es_client: AsyncElasticsearch,
+    app_registry: Registry,
+    standin: WatcherStandIn,
+    standin_client: AsyncElasticsearch,
+) -> None:
+    clock, options = virtual()
+    clock.run_for(60)
+    local = WatchService(WatcherManager(es_client, app_registry, mode="local"), [beat()], **options)
+    async with local:
+        assert local.runner is not None
+        clock.settle = local.runner.wait_idle
+        await clock.reached.wait()
+        assert await local.ack("beat") == ["log"]
+
+    remote = WatchService(WatcherManager(standin_client, Registry(prefix="t1_")), [beat()])
+    async with remote:
+        await remote.manager.execute("beat", simulate=False, record=True)
+        assert await remote.ack("beat") == ["log"]
+    assert standin.watches["t1_beat"].acks == {"log": "acked"}
