@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
+from esorm.watchers import _cron
 from esorm.watchers._errors import WatchDefinitionError
 
 _INTERVAL = re.compile(r"(\d+)([smhdw])")
@@ -15,7 +16,6 @@ _TIME_VALUE = re.compile(r"\d+(nanos|micros|ms|s|m|h|d)")
 _CLOCK = re.compile(r"([01]?\d|2[0-3]):[0-5]\d")
 _DAYS = ("sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday")
 _DAY_NAMES = frozenset(_DAYS) | {d[:3] for d in _DAYS} | {str(i) for i in range(1, 8)}
-_CRON_FIELDS = "seconds minutes hours day-of-month month day-of-week [year]"
 
 SCHEDULE_TYPES = ("interval", "cron", "hourly", "daily", "weekly", "monthly", "yearly")
 INPUT_TYPES = ("search", "simple", "http", "chain", "none")
@@ -87,26 +87,8 @@ def time_value(value: object, where: str) -> str:
 
 def cron(expression: object, where: str = "Schedule.cron") -> str:
     """A Watcher (Quartz) cron: 6 or 7 fields, seconds first, `?` in one day field."""
-    if not isinstance(expression, str):
-        raise fail(where, f"a cron expression is a string, got {expression!r}")
-    parts = expression.split()
-    if len(parts) not in (6, 7):
-        hint = ""
-        if len(parts) == 5:
-            hint = f"; Unix cron has 5, Watcher's starts with seconds: e.g. '0 {expression}'"
-        raise fail(
-            where,
-            f"cron {expression!r} has {len(parts)} fields, Watcher needs 6 or 7 "
-            f"({_CRON_FIELDS}){hint}",
-        )
-    day_of_month, day_of_week = parts[3], parts[5]
-    if (day_of_month == "?") == (day_of_week == "?"):
-        raise fail(
-            where,
-            f"cron {expression!r}: put '?' in exactly one of day-of-month "
-            f"({day_of_month!r}) and day-of-week ({day_of_week!r}), e.g. '0 0 12 * * ?'",
-        )
-    return expression
+    _cron.parse(expression, where)
+    return str(expression)
 
 
 def clock(value: object, where: str) -> str:

@@ -55,6 +55,7 @@ def delete_matching(
     auth: tuple[str, str | SecretStr] | None = None,
     conflicts: Literal["proceed", "abort"] = "proceed",
     max_docs: int | None = None,
+    routing: str | None = None,
     read_timeout: str | timedelta = "60s",
     metadata: Mapping[str, Any] | None = None,
     active: bool = True,
@@ -81,6 +82,8 @@ def delete_matching(
             with an API key or bearer token need it, since those would be stored readable.
         conflicts: `"proceed"` (skip documents changed meanwhile) or `"abort"`.
         max_docs: delete at most this many documents per run.
+        routing: search and delete only on the shard of this routing value (the value the
+            registry's `routing=` computes for the documents to delete).
     """
     mapping = entity_mapping(entity, registry, _WHERE)
     if query is None:
@@ -99,6 +102,10 @@ def delete_matching(
         if not isinstance(max_docs, int) or isinstance(max_docs, bool) or max_docs < 1:
             raise _checks.fail(_WHERE, f"max_docs must be a whole number >= 1, got {max_docs!r}")
         params["max_docs"] = str(max_docs)
+    if routing is not None:
+        if not isinstance(routing, str) or not routing:
+            raise _checks.fail(_WHERE, f"routing must be a non-empty string, got {routing!r}")
+        params["routing"] = routing
     webhook["params"] = params
     webhook["headers"] = {"Content-Type": "application/json"}
     webhook["body"] = _json({"query": rendered})

@@ -24,9 +24,19 @@ class WatchDefinitionError(ConfigurationError):
     """
 
 
+class NotRunnableLocallyError(WatchDefinitionError):
+    """A watch esorm's local runner cannot run as Watcher would: a Painless script, an
+    email action, a cron form croniter lacks... Raised when the runner starts, naming the
+    watch and the part; such a watch needs Elasticsearch's Watcher."""
+
+
 class WatcherUnavailableError(EsormError):
     """The server offers no usable Watcher API: an emulator, Watcher disabled, or the basic
     license. Any license above basic includes Watcher, a trial too."""
+
+
+class WatchBusyError(EsormError):
+    """A watch asked to run now is being executed by a runner (this one or another)."""
 
 
 class WatchNotFoundError(EsormError):

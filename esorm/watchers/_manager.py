@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from elasticsearch import ApiError, AsyncElasticsearch, NotFoundError
@@ -10,6 +10,7 @@ from elasticsearch import ApiError, AsyncElasticsearch, NotFoundError
 from esorm.client import error_reason
 from esorm.mapping import Registry
 from esorm.watchers import _checks
+from esorm.watchers._backend import BackendChoice, Mode, WatchBackend, choose_backend
 from esorm.watchers._errors import (
     WatchDefinitionError,
     WatchNotFoundError,
@@ -27,11 +28,52 @@ class WatcherManager:
     `ConnectionFailedError`, a server without Watcher (an emulator, a basic license)
     `WatcherUnavailableError`, a refused definition `WatchDefinitionError`, and a named
     watch that does not exist `WatchNotFoundError` (`get` answers None, `delete` False).
+
+    `mode` says where an application's watches run (`WatchService` follows it):
+    `"watcher"` puts them into Elasticsearch's Watcher, `"local"` runs them in the
+    application (`WatchRunner`), and `"auto"` probes the cluster's license and Watcher and
+    picks one, logging the choice; `backend` tells which once chosen.
     """
 
-    def __init__(self, client: AsyncElasticsearch, registry: Registry) -> None:
+    def __init__(
+        self, client: AsyncElasticsearch, registry: Registry, *, mode: Mode = "auto"
+    ) -> None:
         self._client = client
         self._registry = registry
+        if mode not in ("auto", "watcher", "local"):
+            raise ValueError(f"unknown watcher mode {mode!r}: use 'auto', 'watcher' or 'local'")
+        self._mode: Mode = mode
+        self._choice: BackendChoice | None = None
+
+    @property
+    def client(self) -> AsyncElasticsearch:
+        """The client the manager (and a local runner it starts) talks through."""
+        return self._client
+
+    @property
+    def mode(self) -> Mode:
+        """`"auto"`, `"watcher"` or `"local"`, as given."""
+        return self._mode
+
+    @property
+    def backend(self) -> WatchBackend | None:
+        """Where watches run: chosen by `choose_backend()`; None before."""
+        return None if self._choice is None else self._choice.backend
+
+    @property
+    def choice(self) -> BackendChoice | None:
+        """The backend chosen and why; None before `choose_backend()`."""
+        return self._choice
+
+    async def choose_backend(self) -> WatchBackend:
+        """Decide (once) where watches run, following `mode`; the choice is logged.
+
+        Raises:
+            WatcherUnavailableError: `mode="watcher"` and the cluster cannot run watches.
+        """
+        if self._choice is None:
+            self._choice = await choose_backend(self._client, self._mode)
+        return self._choice.backend
 
     @property
     def registry(self) -> Registry:
@@ -115,6 +157,23 @@ class WatcherManager:
     async def deactivate(self, name: str) -> None:
         """Stop a stored watch from running on its schedule, keeping it stored."""
         await self._set_active(name, False)
+
+    async def ack(self, name: str, actions: Sequence[str] | None = None) -> list[str]:
+        """Acknowledge a stored watch's actions (all when None): Watcher throttles an acked
+        action until the watch's condition next fails. Returns the named actions that are
+        acked after the call (an action that never ran successfully cannot be acked)."""
+        watch_id = self.watch_id(name)
+        doing = f"acknowledging watch {watch_id!r}"
+        try:
+            with watcher_boundary(self._client, doing):
+                response = await self._client.watcher.ack_watch(
+                    watch_id=watch_id, action_id=list(actions) if actions else None
+                )
+        except NotFoundError:
+            raise WatchNotFoundError(watch_id, doing) from None
+        statuses: Mapping[str, Any] = (response.body.get("status") or {}).get("actions") or {}
+        chosen = list(actions) if actions else list(statuses)
+        return [a for a in chosen if (statuses.get(a) or {}).get("ack", {}).get("state") == "acked"]
 
     async def execute(
         self,

@@ -4,7 +4,8 @@ The embedded server has no Watcher API, so this stands in for a licensed Elastic
 it stores watches (versions, `_seq_no`, active state), executes them (stored or inline)
 with the `always`, `never` and `compare` conditions, and can be switched to behave like a
 server without Watcher (400 "no handler found") or under the basic license (403). It only
-speaks the Watcher endpoints; everything it received is kept in `requests`.
+speaks the Watcher endpoints, `GET _xpack` and `GET _watcher/stats`; everything it
+received is kept in `requests`.
 """
 
 from __future__ import annotations
@@ -64,6 +65,7 @@ class _Stored:
     seq_no: int
     activated_at: str
     status: dict[str, Any] = field(default_factory=dict)
+    acks: dict[str, str] = field(default_factory=dict)
 
 
 class _Answer(Exception):
@@ -132,26 +134,45 @@ class WatcherStandIn:
             body = raw.decode(errors="replace")
         self.requests.append(Received(request.method, request.path, dict(request.query), body))
         try:
+            if self.watcher and request.method == "GET" and request.path == "/_xpack":
+                return self._json(200, self._xpack())
+            if self.watcher and request.method == "GET" and request.path == "/_watcher/stats":
+                if self.license == "basic":
+                    raise _non_compliant()
+                return self._json(200, {"stats": [{"node_id": "n1", "watcher_state": "started"}]})
             if not self.watcher or not request.path.startswith("/_watcher/watch/"):
                 raise _no_handler(request)
             if self.license == "basic":
-                raise _error(
-                    403,
-                    "security_exception",
-                    "current license is non-compliant for [watcher]",
-                    **{"license.expired.feature": "watcher"},
-                )
+                raise _non_compliant()
             if isinstance(body, str):
                 raise _error(400, "parse_exception", "request body is not valid JSON")
             status, answer = self._route(request, body)
         except _Answer as exc:
             status, answer = exc.status, exc.body
+        return self._json(status, answer)
+
+    def _json(self, status: int, answer: dict[str, Any]) -> web.Response:
         return web.Response(
             status=status,
             body=json.dumps(answer).encode(),
             content_type="application/json",
             headers=PRODUCT,
         )
+
+    def _xpack(self) -> dict[str, Any]:
+        """`GET _xpack`: the license and whether the Watcher feature is available."""
+        return {
+            "build": {"hash": "standin"},
+            "license": {
+                "uid": "standin",
+                "type": self.license,
+                "mode": self.license,
+                "status": "active",
+            },
+            "features": {
+                "watcher": {"available": self.license != "basic", "enabled": True},
+            },
+        }
 
     def _route(self, request: web.Request, body: Any) -> tuple[int, dict[str, Any]]:
         parts = request.path.removeprefix("/_watcher/watch/").split("/")
@@ -166,6 +187,10 @@ class WatcherStandIn:
         elif len(parts) == 2 and parts[0] and parts[1] in ("_activate", "_deactivate"):
             watch_id, active = parts[0], parts[1] == "_activate"
             handlers["PUT"] = handlers["POST"] = lambda: self._set_active(watch_id, active)
+        elif len(parts) in (2, 3) and parts[0] and parts[1] == "_ack":
+            watch_id = parts[0]
+            ids = parts[2].split(",") if len(parts) == 3 else None
+            handlers["PUT"] = handlers["POST"] = lambda: self._ack(watch_id, ids)
         elif len(parts) == 2 and parts[0] and parts[1] == "_execute":
             watch_id = parts[0]
             handlers["PUT"] = handlers["POST"] = lambda: self._execute(watch_id, body)
@@ -234,6 +259,14 @@ class WatcherStandIn:
         stored.seq_no = self._next_seq_no()
         return 200, {"status": self._status(stored)}
 
+    def _ack(self, watch_id: str, ids: list[str] | None) -> tuple[int, dict[str, Any]]:
+        """Ackable actions become acked; others keep their state, as in Watcher."""
+        stored = self._stored(watch_id)
+        for action_id in ids or list(stored.body.get("actions") or {}):
+            if stored.acks.get(action_id) == "ackable":
+                stored.acks[action_id] = "acked"
+        return 200, {"status": self._status(stored)}
+
     def _execute(self, watch_id: str | None, body: Any) -> tuple[int, dict[str, Any]]:
         request = body if isinstance(body, dict) else {}
         inline = request.get("watch")
@@ -290,6 +323,11 @@ class WatcherStandIn:
             stored.status["last_checked"] = now
             if met:
                 stored.status["last_met_condition"] = now
+            else:
+                stored.acks.clear()
+            for result in actions:
+                if result["status"] == "success" and result["id"] not in stored.acks:
+                    stored.acks[result["id"]] = "ackable"
         record: dict[str, Any] = {
             "watch_id": watch_id,
             "node": "standin",
@@ -333,7 +371,10 @@ class WatcherStandIn:
     def _status(self, stored: _Stored) -> dict[str, Any]:
         actions = {
             action_id: {
-                "ack": {"timestamp": stored.activated_at, "state": "awaits_successful_execution"}
+                "ack": {
+                    "timestamp": stored.activated_at,
+                    "state": stored.acks.get(action_id, "awaits_successful_execution"),
+                }
             }
             for action_id in stored.body.get("actions") or {}
         }
@@ -432,6 +473,16 @@ class WatcherStandIn:
             return {**result, "status": "throttled", "reason": "manually skipped"}
         simulated = mode in ("simulate", "force_simulate")
         return {**result, "status": "simulated" if simulated else "success"}
+
+
+def _non_compliant() -> _Answer:
+    """What Watcher answers under the basic license."""
+    return _error(
+        403,
+        "security_exception",
+        "current license is non-compliant for [watcher]",
+        **{"license.expired.feature": "watcher"},
+    )
 
 
 def _no_handler(request: web.Request) -> _Answer:

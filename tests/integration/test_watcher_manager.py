@@ -323,3 +323,24 @@ async def test_names_are_checked_before_any_request(
             await call("")
     assert standin.requests == []
     assert manager.watch_id("w") == "t1_w"
+
+
+async def test_ack_acknowledges_actions_that_ran(
+    manager: WatcherManager, standin: WatcherStandIn
+) -> None:
+    await manager.put(every_10m(actions={"log": Action.logging("x"), "other": Action.logging("y")}))
+    assert await manager.ack("w") == []  # nothing ran yet: nothing can be acked
+    await manager.execute("w", simulate=False, record=True)
+
+    assert await manager.ack("w", ["log"]) == ["log"]
+
+    assert (standin.requests[-1].method, standin.requests[-1].path) == (
+        "PUT",
+        "/_watcher/watch/t1_w/_ack/log",
+    )
+    stored = await manager.get("w")
+    assert stored is not None
+    assert stored.status["actions"]["log"]["ack"]["state"] == "acked"
+    assert stored.status["actions"]["other"]["ack"]["state"] == "ackable"
+    with pytest.raises(WatchNotFoundError):
+        await manager.ack("missing")

@@ -1,0 +1,23 @@
+"""The root `esorm` group; each area of esorm adds its commands as a group of its own."""
+
+from __future__ import annotations
+
+import click
+
+from esorm.cli._watchers import watchers
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="esorm")
+def cli() -> None:
+    """esorm: async persistence for Elasticsearch, from the command line."""
+
+
+cli.add_command(watchers)
+# later: cli.add_command(indices)  -> `esorm indices plan`
+#        cli.add_command(migrate)  -> `esorm migrate run|status|...`
+
+
+def main() -> None:
+    """The console script's entry point."""
+    cli(prog_name="esorm")
