@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
     from esorm.testing._backends import RunningServer
     from esorm.testing._clients import LoopClients
+    from esorm.testing._loops import LoopScope
 
 try:
     import pytest_asyncio  # noqa: F401 - only whether it is there
@@ -108,7 +109,8 @@ def _esorm_embedded_gap(
     request.node.add_marker(pytest.mark.xfail(reason=f"embedded server gap: {reason}"))
 
 
-def _loop_scope(request: pytest.FixtureRequest) -> Any:
+def _loop_scope(request: pytest.FixtureRequest) -> LoopScope:
+    """The scope of the loop the requesting test runs on."""
     if not _HAS_PYTEST_ASYNCIO:
         pytest.fail("esorm's es_client and index_prefix need pytest-asyncio", pytrace=False)
     from esorm.testing._loops import loop_scope_of
