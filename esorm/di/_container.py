@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
+from typing import TYPE_CHECKING, Any, overload
 
 from dependency_injector import containers, providers
 from elasticsearch import AsyncElasticsearch
@@ -39,4 +40,29 @@ class EsormContainer(containers.DeclarativeContainer):
     client = providers.Singleton(create_client, settings)
     lifecycle = providers.Resource(client_lifecycle, client=client, wait=wait_for_server)
     registry = providers.Dependency(instance_of=Registry)
-    unit_of_work = providers.Factory(UnitOfWork, client=client, registry=registry)
+    if TYPE_CHECKING:
+        # dependency-injector types these "an awaitable or None"; called without a
+        # resource type they include the async `lifecycle`, so they return an awaitable.
+        @overload
+        def init_resources(self) -> Awaitable[None]: ...
+        @overload
+        def init_resources(
+            self, resource_type: type[providers.BaseResource[Any]] = ...
+        ) -> Awaitable[None] | None: ...
+        def init_resources(
+            self, resource_type: type[providers.BaseResource[Any]] = providers.BaseResource
+        ) -> Awaitable[None] | None: ...
+        @overload
+        def shutdown_resources(self) -> Awaitable[None]: ...
+        @overload
+        def shutdown_resources(
+            self, resource_type: type[providers.BaseResource[Any]] = ...
+        ) -> Awaitable[None] | None: ...
+        def shutdown_resources(
+            self, resource_type: type[providers.BaseResource[Any]] = providers.BaseResource
+        ) -> Awaitable[None] | None: ...
+
+    else:
+        # Hidden from type checkers: a subclass's `unit_of_work = providers.Factory(MyUow, ...)`
+        # then types `container.unit_of_work()` as `MyUow`, not as the base's `UnitOfWork`.
+        unit_of_work = providers.Factory(UnitOfWork, client=client, registry=registry)

@@ -77,6 +77,10 @@ def _wait_group_gone(process: subprocess.Popen[bytes], pgid: int, timeout: float
     while True:
         process.poll()  # reap the leader, or its zombie keeps the group alive
         if not group_alive(pgid):
+            # The leader may have died after the poll above: reap it now (it has exited,
+            # so this returns at once), or its zombie stays in the group and Popen warns.
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.wait(timeout=1.0)
             return True
         if time.monotonic() >= deadline:
             return False

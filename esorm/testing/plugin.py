@@ -1,12 +1,14 @@
-"""pytest plugin: a real Elasticsearch-compatible server, a client and a per-test index prefix.
+"""pytest plugin: a real Elasticsearch-compatible server, a client per event loop, a test prefix.
 
 Loaded through the ``pytest11`` entry point. ``ESORM_TEST_BACKEND`` picks the
 server: ``embedded`` (default, the noida-db binary), ``docker``
 (testcontainers) or ``url`` (``ESORM_URL`` and friends). Importing this module
 needs neither noida-db nor testcontainers nor pytest-asyncio.
 
-``es_client`` lives on the session's event loop, so async tests using it need
-``asyncio_default_test_loop_scope = "session"`` (or ``loop_scope="session"``).
+The server is started once per session. ``es_client`` and ``index_prefix``
+follow the event loop the test runs on, whatever pytest-asyncio's loop scopes
+are: each loop gets its own client, opened on it and closed before it closes,
+so a session loop shares one client and a function loop gets a fresh one.
 Tests marked ``embedded_gap(reason)`` are expected to fail on the embedded
 backend and run normally elsewhere.
 """
@@ -14,9 +16,8 @@ backend and run normally elsewhere.
 from __future__ import annotations
 
 import os
-import uuid
-from collections.abc import AsyncIterator, Iterator
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -24,9 +25,11 @@ if TYPE_CHECKING:
     from elasticsearch import AsyncElasticsearch
 
     from esorm.testing._backends import RunningServer
+    from esorm.testing._clients import LoopClients
+    from esorm.testing._loops import LoopScope
 
 try:
-    import pytest_asyncio
+    import pytest_asyncio  # noqa: F401 - only whether it is there
 
     _HAS_PYTEST_ASYNCIO = True
 except ModuleNotFoundError:  # pragma: no cover - the async fixtures need it
@@ -68,47 +71,63 @@ def esorm_server() -> Iterator[RunningServer]:
         yield server
 
 
-async def _es_client(esorm_server: RunningServer) -> AsyncIterator[AsyncElasticsearch]:
-    """A connected ``AsyncElasticsearch`` for the session; ready and version-checked."""
-    from esorm.client import check_server_version, create_client, wait_until_ready
+@pytest.fixture(scope="session")
+def _esorm_clients(esorm_server: RunningServer) -> LoopClients:
+    """Opens the per-loop clients; the first one waits for the server and checks its version."""
+    from esorm.testing._clients import LoopClients
 
-    client = create_client(esorm_server.settings)
-    try:
-        await wait_until_ready(client, timeout=float(os.environ.get(WAIT_ENV, "30")))
-        await check_server_version(client)
-        yield client
-    finally:
-        await client.close()
+    return LoopClients(esorm_server.settings, wait=float(os.environ.get(WAIT_ENV, "30")))
 
 
-async def _index_prefix(es_client: AsyncElasticsearch) -> AsyncIterator[str]:
+@pytest.fixture
+def es_client(request: pytest.FixtureRequest) -> AsyncElasticsearch:
+    """A connected ``AsyncElasticsearch`` on the event loop this test runs on."""
+    from esorm.testing._fixtures import client_name
+
+    client: AsyncElasticsearch = request.getfixturevalue(client_name(_loop_scope(request)))
+    return client
+
+
+@pytest.fixture
+def index_prefix(request: pytest.FixtureRequest, es_client: AsyncElasticsearch) -> str:
     """A unique lower-case prefix such as ``t1a2b3c4_``; everything under it is removed after."""
-    from esorm.testing._cleanup import delete_prefixed
+    from esorm.testing._fixtures import prefix_name
 
-    prefix = f"t{uuid.uuid4().hex[:8]}_"
-    yield prefix
-    await delete_prefixed(es_client, prefix)
+    prefix: str = request.getfixturevalue(prefix_name(_loop_scope(request)))
+    return prefix
 
 
-async def _embedded_gap(request: pytest.FixtureRequest, es_client: AsyncElasticsearch) -> None:
+@pytest.fixture
+def _esorm_embedded_gap(
+    request: pytest.FixtureRequest, es_client: AsyncElasticsearch, _esorm_clients: LoopClients
+) -> None:
     """Expect a test marked ``embedded_gap`` to fail when the server is the noida-db emulator."""
     marker = request.node.get_closest_marker("embedded_gap")
-    if marker is None:  # a sibling parametrization shares the fixture list
-        return
-    info = await es_client.info()
-    if info.get("version", {}).get("build_hash") != "noida":
-        return
+    if marker is None or not _esorm_clients.server_is_emulator:
+        return  # (no marker: a sibling parametrization shares the fixture list)
     reason = marker.kwargs.get("reason") or (marker.args[0] if marker.args else "")
     request.node.add_marker(pytest.mark.xfail(reason=f"embedded server gap: {reason}"))
 
 
+def _loop_scope(request: pytest.FixtureRequest) -> LoopScope:
+    """The scope of the loop the requesting test runs on."""
+    if not _HAS_PYTEST_ASYNCIO:
+        pytest.fail("esorm's es_client and index_prefix need pytest-asyncio", pytrace=False)
+    from esorm.testing._loops import loop_scope_of
+
+    return loop_scope_of(request.node)
+
+
 if _HAS_PYTEST_ASYNCIO:
-    _esorm_embedded_gap: Any = pytest_asyncio.fixture(
-        scope="function", loop_scope="session", name="_esorm_embedded_gap"
-    )(_embedded_gap)
-    es_client: Any = pytest_asyncio.fixture(
-        scope="session", loop_scope="session", name="es_client"
-    )(_es_client)
-    index_prefix: Any = pytest_asyncio.fixture(
-        scope="function", loop_scope="session", name="index_prefix"
-    )(_index_prefix)
+    from esorm.testing._fixtures import client_fixture, prefix_fixture
+
+    _esorm_client_function = client_fixture("function")
+    _esorm_client_class = client_fixture("class")
+    _esorm_client_module = client_fixture("module")
+    _esorm_client_package = client_fixture("package")
+    _esorm_client_session = client_fixture("session")
+    _esorm_prefix_function = prefix_fixture("function")
+    _esorm_prefix_class = prefix_fixture("class")
+    _esorm_prefix_module = prefix_fixture("module")
+    _esorm_prefix_package = prefix_fixture("package")
+    _esorm_prefix_session = prefix_fixture("session")

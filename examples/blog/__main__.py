@@ -27,7 +27,7 @@ async def run_demo(settings: ConnectionSettings, where: str, out: TextIO) -> Non
     container = BlogContainer(registry=blog_registry(prefix))
     container.settings.override(providers.Object(settings))
     container.wait_for_server.override(providers.Object(WAIT_FOR_SERVER))
-    await container.init_resources()  # type: ignore[misc]
+    await container.init_resources()
     try:
         manager = IndexManager(container.client(), container.registry())
         reports = await manager.create_all()
@@ -43,7 +43,7 @@ async def run_demo(settings: ConnectionSettings, where: str, out: TextIO) -> Non
         finally:
             await manager.delete_all()
     finally:
-        await container.shutdown_resources()  # type: ignore[misc]
+        await container.shutdown_resources()
 
 
 def main() -> int:

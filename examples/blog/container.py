@@ -16,8 +16,7 @@ class BlogContainer(EsormContainer):
     """
 
     refresh = providers.Object("wait_for")
-    # the base declares Factory[UnitOfWork]; Factory is invariant, so narrowing needs the ignore
-    unit_of_work: providers.Factory[BlogUnitOfWork] = providers.Factory(  # type: ignore[assignment]
+    unit_of_work = providers.Factory(
         BlogUnitOfWork,
         client=EsormContainer.client,
         registry=EsormContainer.registry,

@@ -143,9 +143,9 @@ async def test_the_tour(
 
     container = Container(registry=registry)
     container.settings.override(providers.Object(esorm_server.settings))
-    await container.init_resources()  # type: ignore[misc]
+    await container.init_resources()
     try:
         async with container.unit_of_work() as unit:
             assert (await unit.repository(User).get("42")).first_name == "Jane"
     finally:
-        await container.shutdown_resources()  # type: ignore[misc]
+        await container.shutdown_resources()

@@ -26,7 +26,7 @@ async def test_container_provides_a_fresh_unit_of_work_per_call(
     container = BlogContainer(registry=blog_registry().with_prefix(index_prefix))
     container.settings.override(providers.Object(esorm_server.settings))
     container.wait_for_server.override(providers.Object(5.0))
-    await container.init_resources()  # type: ignore[misc]
+    await container.init_resources()
     try:
         assert container.lifecycle.initialized
         client = container.client()
@@ -40,5 +40,5 @@ async def test_container_provides_a_fresh_unit_of_work_per_call(
         async with second:
             assert (await second.users.get("di")).first_name == "Injected"
     finally:
-        await container.shutdown_resources()  # type: ignore[misc]
+        await container.shutdown_resources()
     assert not container.lifecycle.initialized  # the client was closed at shutdown
