@@ -24,7 +24,7 @@ $(STAMP): pyproject.toml
 $(ES8_STAMP): pyproject.toml Makefile
 	$(PYTHON) -m venv $(ES8_VENV)
 	$(ES8_BIN)/pip install --quiet --upgrade pip
-	$(ES8_BIN)/pip install --quiet -e '.[test]' '$(ES8_CLIENT)'
+	$(ES8_BIN)/pip install --quiet -e '.[test,cli]' '$(ES8_CLIENT)'
 	touch $(ES8_STAMP)
 
 venv: $(STAMP)
