@@ -15,8 +15,8 @@ from typing import Literal, TypeAlias
 
 from elasticsearch import ApiError, AsyncElasticsearch
 
-from esorm.client import client_hosts, translate_transport_errors
-from esorm.watchers._errors import WatcherUnavailableError, error_reason, watcher_boundary
+from esorm.client import client_hosts, error_reason, translate_transport_errors
+from esorm.watchers._errors import WatcherUnavailableError, watcher_boundary
 
 _log = logging.getLogger("esorm.watchers")
 
