@@ -117,16 +117,23 @@ class EntityMapping(Generic[E]):
     # -- identity ---------------------------------------------------------------------------
 
     def id_of(self, entity: E) -> str | None:
-        """The document id this entity carries, or None when it has none yet."""
+        """The document id this entity carries, or None when it has none yet.
+
+        Raises:
+            InvalidEntityError: it carries an id no document can have.
+        """
+        value = self.carried_id(entity)
+        return None if value is None else check_document_id(value, self.name)
+
+    def carried_id(self, entity: E) -> str | None:
+        """The id value the entity carries, unchecked (to compare with a tracked id)."""
         if self.id_function is not None:
             value: Any = self.id_function(entity)
         elif self.id_field is not None:
             value = getattr(entity, self.id_field)
         else:
             return None
-        if value is None:
-            return None
-        return check_document_id(str(value), self.name)
+        return None if value is None else str(value)
 
     def assign_new_id(self, entity: E) -> str:
         """Give an entity without an id a fresh time-ordered one, on its id field if it has one.

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ValidationError
 from esorm.errors import InvalidEntityError
 from esorm.mapping import EntityMapping
 from esorm.repository._identity import Entry, IdentityMap, State
-from esorm.repository._snapshots import differs_from
+from esorm.repository._snapshots import differs_from, take_snapshot
 
 E = TypeVar("E", bound=BaseModel)
 
@@ -78,8 +78,12 @@ def track_new(
         state=State.NEW,
         first_write=True,
     )
-    # what add() validated: a commit validates it again only if it changed since
-    entry.snapshot = entry.take_snapshot()
+    # what add() validated: a commit validates it again only if it changed since (values
+    # fresh from validation, so the declared types say which need a deep copy)
+    relations = mapping.relation_fields
+    entry.snapshot = take_snapshot(
+        entity, relations, mapping.mutable - relations if relations else mapping.mutable
+    )
     clash = identity.get(entry.key)
     if clash is not None:
         _replace_removed(identity, entry, clash, overwrite)

@@ -187,7 +187,7 @@ class ElasticsearchStore:
     # -- writes -----------------------------------------------------------------------------
 
     async def bulk(self, writes: Sequence[Write], *, refresh: Refresh = False) -> list[ItemResult]:
-        body = b"".join([write.ndjson() for write in writes])
+        body = b"".join([line for write in writes for line in write.lines()])
         params = (
             {} if refresh is False else {"refresh": "wait_for" if refresh == "wait_for" else "true"}
         )

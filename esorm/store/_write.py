@@ -51,12 +51,16 @@ class Write:
         return len(line) if self.source is None else len(line) + len(self.source) + 1
 
     def ndjson(self) -> bytes:
-        """The action line, and the source line when there is one (built once: a write is
-        not changed after it was planned)."""
+        """The action line, and the source line when there is one."""
+        return b"".join(self.lines())
+
+    def lines(self) -> tuple[bytes, ...]:
+        """The pieces of `ndjson`, for joining many writes at once without copies (the
+        action line is built once: a write is not changed after it was planned)."""
         line = self._line
         if line is None:
             line = self._line = action_line(self)
-        return line if self.source is None else line + self.source + b"\n"
+        return (line,) if self.source is None else (line, self.source, b"\n")
 
 
 def action_line(write: Write) -> bytes:

@@ -17,8 +17,9 @@ from esorm.repository import ChangeKind, Entry, validate_entity
 _NOTHING_SENT = "Nothing was sent."
 
 
-def check_storable(entry: Entry, kind: ChangeKind) -> None:
-    """Refuse a create or update whose entity the server must not store as it is.
+def check_storable(entry: Entry, kind: ChangeKind) -> bool:
+    """Refuse a create or update whose entity the server must not store as it is; True
+    when the entity changed since its snapshot (always, for updates).
 
     The entity is validated again as its type (assignments and in-place changes skip
     pydantic's checks), unless it is a new one unchanged since `add()` validated it;
@@ -31,9 +32,11 @@ def check_storable(entry: Entry, kind: ChangeKind) -> None:
     else:
         _check_routing_kept(entry)
     _check_id_kept(entry)
-    if kind != "create" or entry.changed_since_snapshot():
+    changed = kind != "create" or entry.changed_since_snapshot()
+    if changed:
         validate_entity(mapping, entry.entity, doc_id=entry.id)
     _check_finite(entry)
+    return changed
 
 
 def _check_finite(entry: Entry) -> None:
@@ -98,7 +101,7 @@ def check_partial_write(entry: Entry, changed: set[str]) -> None:
 
 
 def _check_id_kept(entry: Entry) -> None:
-    doc_id = entry.mapping.id_of(entry.entity)
+    doc_id = entry.mapping.carried_id(entry.entity)
     if doc_id is not None and doc_id != entry.id:
         raise InvalidEntityError(
             f"{entry.mapping.name} {entry.id!r}: its id changed to {doc_id!r} after it was "

@@ -15,7 +15,7 @@ from collections.abc import Iterator, Sequence
 
 from esorm.mapping import RECENT_WRITES, WRITES_FIELD
 
-_FIELD = f'"{WRITES_FIELD}":['.encode()
+_OPEN = f'"{WRITES_FIELD}":["'
 
 
 def new_markers() -> Iterator[str]:
@@ -34,7 +34,7 @@ def with_writes(source: bytes, writes: Sequence[str]) -> bytes:
 
     Ids are URL-safe base64 and hex, so they need no escaping.
     """
-    tail = _FIELD + ",".join(f'"{marker}"' for marker in writes).encode() + b"]}"
+    tail = (_OPEN + '","'.join(writes) + '"]}').encode()
     if source == b"{}":
         return b"{" + tail
-    return source[:-1] + b"," + tail
+    return b",".join((source[:-1], tail))

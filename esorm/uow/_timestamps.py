@@ -31,6 +31,9 @@ class TimestampHook:
             if (kind == "create" or entry.first_write) and created is None:
                 setattr(entity, stamps.created, now)
             setattr(entity, stamps.updated, now)
+            if kind == "create" and entry.snapshot:  # esorm's own values: no change to check
+                entry.snapshot[stamps.created] = getattr(entity, stamps.created)
+                entry.snapshot[stamps.updated] = now
 
     def after_flush(self, flush: Flush) -> None:
         if not self._stamped:

@@ -38,13 +38,15 @@ def write_for(
     """
     if kind == "delete":
         return _write(entry, "delete", None, None), None, ()
-    check_storable(entry, kind)
+    changed = check_storable(entry, kind)
     writes = chained(marker, entry.writes)
     if kind == "update":
         source = _partial_update(entry, writes)
     else:
         source = with_writes(_source_json(entry), writes)
-    return _write(entry, kind, source, marker), entry.take_snapshot(), writes
+    # a new entity as it was added is what is sent: its snapshot serves as it is
+    snapshot = entry.take_snapshot() if changed or entry.snapshot is None else entry.snapshot
+    return _write(entry, kind, source, marker), snapshot, writes
 
 
 def _write(entry: Entry, kind: ChangeKind, source: bytes | None, marker: str | None) -> Write:
