@@ -105,7 +105,7 @@ class Sender:
         """One bulk request; returns the operations to send again."""
         self._outcome.requests += 1
         try:
-            items = await self._store.bulk([op.write for op in batch], refresh=self._refresh)
+            items = await self._store.bulk(batch, refresh=self._refresh)
         except OutcomeUnknownError:
             for operation in batch:
                 operation.status, operation.doubtful = Status.UNKNOWN, True
@@ -130,7 +130,7 @@ class Sender:
     async def _settle(self, operations: list[Operation]) -> list[Operation]:
         """Read back the documents of operations in doubt and apply what they say."""
         try:
-            hits = await self._store.read_back([op.write for op in operations])
+            hits = await self._store.read_back(operations)
         except ConnectionFailedError as exc:
             raise self._interrupted(exc) from exc
         again: list[Operation] = []

@@ -61,7 +61,7 @@ class Flush:
 
     def add(self, write: Write, on_outcome: Callable[[Operation], None] | None = None) -> Operation:
         """Send a write no tracked entity owns with this flush (from a `before_flush` hook)."""
-        operation = Operation(write, on_outcome=on_outcome)
+        operation = Operation.of(write, on_outcome)
         self._extra.append(operation)
         return operation
 
@@ -97,7 +97,6 @@ class Flush:
         append = operations.append
         markers = new_markers()
         for entry, kind in self.changes:
-            write, snapshot, writes = write_for(entry, kind, next(markers))
-            append(Operation(write, entry, snapshot, writes))
+            append(write_for(entry, kind, next(markers)))
         operations.extend(self._extra)
         return operations

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -11,6 +12,7 @@ from esorm._internal.server_errors import error_reason, error_type
 from esorm.errors import WriteFailure
 from esorm.repository import Entry, IdentityMap
 from esorm.store import ItemResult, Write
+from esorm.uow._markers import chained
 
 REJECTED = 429
 """The status of an item (or a whole request) refused because the node is overloaded."""
@@ -27,25 +29,44 @@ class Status(enum.Enum):
 
 
 @dataclass(slots=True, eq=False)
-class Operation:
-    """One write of a flush, the entry it is for (None for writes no entity owns), and its
-    outcome once known.
+class Operation(Write):
+    """One write of a flush (it is the `Write` the store sends), the entry it is for (None
+    for writes no entity owns), and its outcome once known.
 
-    `snapshot` is what the entry holds as clean once the write is confirmed, `writes` the
-    write ids its document then carries. `doubtful` marks an operation one of whose sends
-    got no readable answer: a later "already exists" or "version conflict" may be its own
-    earlier send, so it is read back rather than reported. `on_outcome` is told the
-    outcome of a write no entity owns (outbox, migration).
+    `snapshot` is what the entry holds as clean once the write is confirmed. `doubtful`
+    marks an operation one of whose sends got no readable answer: a later "already
+    exists" or "version conflict" may be its own earlier send, so it is read back rather
+    than reported. `on_outcome` is told the outcome of a write no entity owns (outbox,
+    migration).
     """
 
-    write: Write
-    entry: Entry | None = None
+    entry: Entry | None = field(default=None, repr=False)
     snapshot: dict[str, Any] | None = field(default=None, repr=False)
-    writes: tuple[str, ...] = ()
     doubtful: bool = False
     status: Status = Status.PLANNED
     result: ItemResult | None = field(default=None, repr=False)
     on_outcome: Callable[[Operation], None] | None = field(default=None, repr=False)
+
+    @property
+    def write(self) -> Write:
+        """The write itself (an operation is one)."""
+        return self
+
+    @property
+    def writes(self) -> tuple[str, ...]:
+        """The write ids the document carries once this write is applied."""
+        if self.marker is None or self.entry is None:
+            return ()
+        return chained(self.marker, self.entry.writes)
+
+    @classmethod
+    def of(cls, write: Write, on_outcome: Callable[[Operation], None] | None = None) -> Operation:
+        """An operation for a write built elsewhere (one no tracked entity owns)."""
+        fields = {name: getattr(write, name) for name in _WRITE_FIELDS}
+        return cls(**fields, on_outcome=on_outcome)
+
+
+_WRITE_FIELDS = tuple(f.name for f in dataclasses.fields(Write) if f.init)
 
 
 @dataclass(slots=True)
@@ -77,7 +98,7 @@ def apply_result(
         fail(operation, item)
         return False
     operation.status = Status.CONFIRMED
-    entry, action = operation.entry, operation.write.action
+    entry, action = operation.entry, operation.action
     if action == "delete":
         outcome.deleted += 1
         if entry is not None:
@@ -119,7 +140,7 @@ def failures_of(operations: Iterable[Operation]) -> list[WriteFailure]:
 
 def failure(operation: Operation, item: ItemResult) -> WriteFailure:
     """The report of one refused operation, tied back to its entity."""
-    write = operation.write
+    write = operation
     status = int(item.get("status", 0))
     error = item.get("error")
     if isinstance(error, dict):

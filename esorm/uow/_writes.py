@@ -10,9 +10,9 @@ from pydantic_core import PydanticSerializationError
 from esorm.errors import InvalidEntityError
 from esorm.mapping import WRITES_FIELD
 from esorm.repository import ChangeKind, Entry
-from esorm.store import Write
 from esorm.uow._checks import check_partial_write, check_storable
 from esorm.uow._markers import chained, with_writes
+from esorm.uow._outcome import Operation
 
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
@@ -24,11 +24,9 @@ _REPLACE_FIELDS = (
 would merge objects, keeping keys the entity no longer has."""
 
 
-def write_for(
-    entry: Entry, kind: ChangeKind, marker: str
-) -> tuple[Write, dict[str, Any] | None, tuple[str, ...]]:
-    """The write one change needs, the snapshot the entry holds once it is confirmed, and
-    the write ids the document then carries (`marker` first).
+def write_for(entry: Entry, kind: ChangeKind, marker: str) -> Operation:
+    """The operation one change needs, with the snapshot the entry holds once it is
+    confirmed; its document carries `marker` first among its write ids.
 
     The snapshot is the entity as serialized, so a change made while the request is
     under way still counts as a change afterwards.
@@ -37,7 +35,7 @@ def write_for(
         InvalidEntityError: the entity cannot be stored as it is; nothing is sent.
     """
     if kind == "delete":
-        return _write(entry, "delete", None, None), None, ()
+        return _operation(entry, "delete", None, None, None)
     changed = check_storable(entry, kind)
     writes = chained(marker, entry.writes)
     if kind == "update":
@@ -46,17 +44,23 @@ def write_for(
         source = with_writes(_source_json(entry), writes)
     # a new entity as it was added is what is sent: its snapshot serves as it is
     snapshot = entry.take_snapshot() if changed or entry.snapshot is None else entry.snapshot
-    return _write(entry, kind, source, marker), snapshot, writes
+    return _operation(entry, kind, source, marker, snapshot)
 
 
-def _write(entry: Entry, kind: ChangeKind, source: bytes | None, marker: str | None) -> Write:
+def _operation(
+    entry: Entry,
+    kind: ChangeKind,
+    source: bytes | None,
+    marker: str | None,
+    snapshot: dict[str, Any] | None,
+) -> Operation:
     guarded = (
         kind != "create"
         and entry.guarded
         and entry.seq_no is not None
         and entry.primary_term is not None
     )
-    return Write(
+    return Operation(
         kind,
         entry.index,
         entry.id,
@@ -65,6 +69,8 @@ def _write(entry: Entry, kind: ChangeKind, source: bytes | None, marker: str | N
         entry.seq_no if guarded else None,
         entry.primary_term if guarded else None,
         marker=marker,
+        entry=entry,
+        snapshot=snapshot,
     )
 
 

@@ -55,7 +55,7 @@ REGISTRY.register(Loose)
 def planned_writes(identity: IdentityMap) -> list[Write]:
     markers = new_markers()
     changes = pending_changes(identity)
-    return [write_for(entry, kind, next(markers))[0] for entry, kind in changes]
+    return [write_for(entry, kind, next(markers)) for entry, kind in changes]
 
 
 def tracked(entity: BaseModel, state: State = State.CLEAN, seq_no: int | None = 3) -> Entry:
@@ -183,7 +183,7 @@ def test_plan_refuses_values_that_validate_but_cannot_be_serialized() -> None:
 def test_chunk_respects_count_and_bytes() -> None:
     writes = [Write("index", "i", "x", b"x" * size) for size in (10, 10, 10, 25, 5, 40)]
     overhead = writes[0].size - 10  # the action line and the newline
-    ops = [Operation(write) for write in writes]
+    ops = [Operation.of(write) for write in writes]
     by_count = [len(c) for c in chunk(ops, BulkSettings(chunk_size=2, chunk_bytes=100_000))]
     assert by_count == [2, 2, 2]
     limit = BulkSettings(chunk_size=100, chunk_bytes=3 * (overhead + 10))

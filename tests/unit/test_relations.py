@@ -192,7 +192,7 @@ def test_relation_fields_are_neither_mapped_nor_stored() -> None:
 def planned_writes(identity: IdentityMap) -> list[Write]:
     markers = new_markers()
     changes = pending_changes(identity)
-    return [write_for(entry, kind, next(markers))[0] for entry, kind in changes]
+    return [write_for(entry, kind, next(markers)) for entry, kind in changes]
 
 
 def test_loading_a_relation_leaves_the_owner_clean() -> None:
