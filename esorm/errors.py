@@ -78,17 +78,31 @@ class VersionMismatchError(EsormError):
 
 
 class IndexMappingConflictError(EsormError):
-    """An existing index maps a field with another type than the entity now declares."""
+    """An existing index maps fields with other types than the entity now declares.
 
-    def __init__(self, index: str, field: str, old_type: str, new_type: str) -> None:
+    `field`, `old_type` and `new_type` are the first; `conflicts` holds every one (each
+    with `path`, `old_type`, `new_type`).
+    """
+
+    def __init__(
+        self,
+        index: str,
+        field: str,
+        old_type: str,
+        new_type: str,
+        conflicts: Sequence[Any] = (),
+    ) -> None:
         self.index = index
         self.field = field
         self.old_type = old_type
         self.new_type = new_type
+        self.conflicts = tuple(conflicts)
+        others = [f"{c.path!r} ({c.old_type} -> {c.new_type})" for c in self.conflicts[1:]]
+        more = f"; also {', '.join(others)}" if others else ""
         super().__init__(
             f"index {index!r}: field {field!r} is mapped as {old_type!r} but the entity now "
-            f"declares {new_type!r}; Elasticsearch cannot change a field's type in place, "
-            f"so create a new index and reindex into it"
+            f"declares {new_type!r}{more}; Elasticsearch cannot change a field's type in "
+            f"place: migrate the index (esorm.migrations.Migration, or `esorm migrate run`)"
         )
 
 

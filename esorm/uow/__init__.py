@@ -1,12 +1,14 @@
 """The unit of work: change tracking, one flush through `_bulk`, per-entity outcome, retry."""
 
 from esorm.store import Refresh
+from esorm.uow._bulk import BulkSettings
 from esorm.uow._flush import Flush, FlushHook
 from esorm.uow._outcome import Operation, Outcome, Status
 from esorm.uow._retry import retry_on_conflict, run_with_retry
 from esorm.uow._unit import CommitResult, Phase, UnitOfWork
 
 __all__ = [
+    "BulkSettings",
     "CommitResult",
     "Flush",
     "FlushHook",

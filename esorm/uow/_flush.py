@@ -18,6 +18,8 @@ from esorm.uow._markers import new_markers
 from esorm.uow._outcome import Operation, Outcome, Status
 from esorm.uow._writes import write_for
 
+_DEFAULTS = BulkSettings()
+
 
 class FlushHook(Protocol):
     """Runs around every flush of a unit of work.
@@ -41,17 +43,17 @@ class Flush:
         self,
         store: DocumentStore,
         identity: IdentityMap,
-        changes: Sequence[Change],
+        changes: Sequence[Change] = (),
         *,
-        settings: BulkSettings,
-        now: datetime.datetime,
+        settings: BulkSettings = _DEFAULTS,
+        now: datetime.datetime | None = None,
         hooks: Sequence[FlushHook] = (),
         outcome: Outcome | None = None,
     ) -> None:
         self.store = store
         self.identity = identity
         self.changes = changes
-        self.now = now
+        self.now = now if now is not None else datetime.datetime.now(datetime.UTC)
         """The time of this commit (what timestamps are set to)."""
         self.operations: list[Operation] = []
         self.outcome = outcome if outcome is not None else Outcome()

@@ -149,10 +149,11 @@ def failure(operation: Operation, item: ItemResult) -> WriteFailure:
         kind, reason = "not_found", "the document does not exist (already deleted?)"
     else:
         kind, reason = "unknown", str(error or item.get("result", ""))
+    entry = operation.entry
     return WriteFailure(
-        entity=operation.entry.entity if operation.entry is not None else None,
+        entity=entry.entity if entry is not None else None,
         operation=write.action,
-        index=write.index,
+        index=entry.mapping.index if entry is not None else write.index,  # the name users know
         id=write.id,
         status=status,
         error_type=kind,

@@ -543,7 +543,8 @@ async def test_create_timestamp_models(make_uow: MakeUow, es_client: AsyncElasti
     """Ports `test_create_timestamp_models` and the timestamp mapping of `test_create_mappings`."""
     async with make_uow() as uow:
         index = uow.stamped.mapping.index
-    mapping = (await es_client.indices.get_mapping(index=index)).body[index]["mappings"]
+    (info,) = (await es_client.indices.get_mapping(index=index)).body.values()
+    mapping = info["mappings"]
     assert mapping["properties"]["created_at"]["type"] == "date"
     assert mapping["properties"]["modified_at"]["type"] == "date"
 

@@ -57,8 +57,10 @@ def manager_for(
 
 
 async def live_mapping(client: AsyncElasticsearch, index: str) -> dict[str, Any]:
+    """The mapping of the one concrete index behind a name (an alias or an index)."""
     response = await client.indices.get_mapping(index=index)
-    mappings: dict[str, Any] = response.body[index]["mappings"]
+    (info,) = response.body.values()
+    mappings: dict[str, Any] = info["mappings"]
     return mappings
 
 
@@ -73,8 +75,11 @@ async def test_creating_twice_makes_one_index_and_reports_unchanged(
     index = index_prefix + "people"
     assert first == [IndexReport(index, IndexStatus.CREATED)]
     assert second == [IndexReport(index, IndexStatus.UNCHANGED)]
+    assert first[0].concrete == second[0].concrete == index + "__v1"
     existing = await es_client.indices.get(index=index_prefix + "*")
-    assert list(existing.body) == [index]
+    # one versioned index, the entity's name an alias on it that takes the writes
+    assert list(existing.body) == [index + "__v1"]
+    assert existing.body[index + "__v1"]["aliases"] == {index: {"is_write_index": True}}
     assert (await live_mapping(es_client, index))["properties"] == {
         "id": {"type": "keyword"},
         "name": {"type": "keyword"},
@@ -196,9 +201,9 @@ async def test_delete_all_and_refresh(es_client: AsyncElasticsearch, index_prefi
 
     count = await es_client.count(index=index_prefix + "people")
     assert count["count"] == 1
-    assert await manager.delete_all() == [index_prefix + "people"]
+    assert await manager.delete_all() == [index_prefix + "people__v1"]
     assert not await es_client.indices.exists(index=index_prefix + "people")
-    assert await manager.delete_all() == [index_prefix + "people"]  # missing: no error
+    assert await manager.delete_all() == []  # nothing left: no error
 
 
 async def test_template_settings_and_mappings_apply_to_matching_indices(
@@ -283,7 +288,7 @@ async def test_a_mapping_the_server_refuses_fails_naming_entity_and_index(
 ) -> None:
     manager = manager_for(es_client, index_prefix, Person, fields={"name": {"type": "no_such"}})
 
-    with pytest.raises(MappingError, match=r"Person: index '.*people' could not be created"):
+    with pytest.raises(MappingError, match=r"Person: index '.*people__v1' could not be created"):
         await manager.create_all()
 
     assert not await es_client.indices.exists(index=index_prefix + "people")
@@ -371,7 +376,7 @@ async def test_a_new_dict_field_brings_its_dynamic_template_to_an_existing_index
     assert report.status is IndexStatus.UPDATED
     assert any(name.startswith("dynamic template") for name in report.added_fields)
     index = f"{index_prefix}people"
-    live = (await es_client.indices.get_mapping(index=index)).body[index]["mappings"]
+    live = await live_mapping(es_client, index)
     assert live["dynamic_templates"]
     # a date-like value first must not turn the dict's values into dates
     await es_client.index(

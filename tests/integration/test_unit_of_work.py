@@ -18,6 +18,7 @@ from esorm.errors import (
     NotRegisteredError,
     UnitOfWorkStateError,
 )
+from esorm.indices import concrete_name
 from esorm.mapping import Registry
 from esorm.testing import record_requests
 from esorm.uow import UnitOfWork
@@ -100,7 +101,7 @@ async def test_seq_no_zero_is_a_real_version(
         action = log.to("_bulk")[0].ndjson()[0]
         assert action == {
             "index": {
-                "_index": uow.counters.mapping.index,
+                "_index": concrete_name(uow.counters.mapping.index, 1),  # where it was read
                 "_id": "c",
                 "if_seq_no": 0,
                 "if_primary_term": 1,
@@ -123,6 +124,8 @@ async def test_commit_sends_exactly_the_needed_operations(
     )
     users = registry.mapping_for(User).index
     posts = registry.mapping_for(Post).index
+    # loaded documents are written where they were read; new ones through the alias
+    users_v1, posts_v1 = concrete_name(users, 1), concrete_name(posts, 1)
     async with make_uow() as uow:
         changed = await uow.users.get("changed")
         removed = await uow.users.get("removed")
@@ -148,7 +151,7 @@ async def test_commit_sends_exactly_the_needed_operations(
     assert lines == [
         {
             "index": {
-                "_index": users,
+                "_index": users_v1,
                 "_id": "changed",
                 "if_seq_no": changed_version[0],
                 "if_primary_term": changed_version[1],
@@ -157,7 +160,7 @@ async def test_commit_sends_exactly_the_needed_operations(
         {"id": "changed", "first_name": "A2", "region": "eu", "tags": []},
         {
             "delete": {
-                "_index": users,
+                "_index": users_v1,
                 "_id": "removed",
                 "if_seq_no": removed_version[0],
                 "if_primary_term": removed_version[1],
@@ -165,7 +168,7 @@ async def test_commit_sends_exactly_the_needed_operations(
         },
         {
             "index": {
-                "_index": posts,
+                "_index": posts_v1,
                 "_id": "p1",
                 "routing": "us",
                 "if_seq_no": post_version[0],
@@ -578,7 +581,7 @@ async def test_partially_loaded_entity_is_written_as_a_guarded_partial_update(
         assert log.to("_bulk")[0].ndjson() == [
             {
                 "update": {
-                    "_index": index,
+                    "_index": concrete_name(index, 1),
                     "_id": "p",
                     "if_seq_no": version[0],
                     "if_primary_term": version[1],

@@ -8,6 +8,7 @@ import pytest
 from elasticsearch import AsyncElasticsearch
 
 from esorm.errors import InvalidEntityError, UnreadableDocumentError
+from esorm.indices import concrete_name
 from esorm.mapping import Registry
 from tests.integration._blog import BlogUnitOfWork, User
 from tests.integration._support import seed
@@ -32,7 +33,8 @@ async def test_reading_it_names_the_index_the_id_and_the_field(
         with pytest.raises(UnreadableDocumentError) as caught:
             await uow.users.get("bad")
     error = caught.value
-    assert (error.entity, error.id, error.index) == (User, "bad", registry.mapping_for(User).index)
+    concrete = concrete_name(registry.mapping_for(User).index, 1)
+    assert (error.entity, error.id, error.index) == (User, "bad", concrete)
     assert error.fields == ("first_name",)
     assert "User 'bad'" in str(error) and "first_name: Field required" in str(error)
     assert not isinstance(error, InvalidEntityError)  # the data is wrong, not the caller
