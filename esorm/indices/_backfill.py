@@ -41,6 +41,8 @@ async def backfill_defaults(
         filled += done
         if not pending:
             break
+    if filled:  # so queries on the field agree with loaded entities right away
+        await client.indices.refresh(index=index)
     return filled
 
 

@@ -61,8 +61,18 @@ class ElasticsearchStore:
         return f"ElasticsearchStore({', '.join(self._hosts)})"
 
     def write_target(self, mapping: EntityMapping[Any]) -> str:
-        """The index new documents go to: the entity's index name."""
+        """The name new documents go to: the entity's index name (an alias)."""
         return mapping.index
+
+    async def write_index(self, mapping: EntityMapping[Any]) -> str:
+        with self._boundary(f"resolve alias {mapping.index}"):
+            response = await self._lenient.indices.get_alias(name=mapping.index)
+        found: dict[str, Any] = response.body
+        for index, info in found.items():
+            if ((info or {}).get("aliases", {}).get(mapping.index) or {}).get("is_write_index"):
+                return index
+        names = [name for name in found if name not in ("error", "status")]
+        return names[0] if len(names) == 1 else mapping.index  # a plain index: its own name
 
     # -- reads ------------------------------------------------------------------------------
 

@@ -57,7 +57,11 @@ class DocumentStore(Protocol):
     """
 
     def write_target(self, mapping: EntityMapping[Any]) -> str:
-        """The index new documents of this entity are created in."""
+        """The name new documents of this entity are created under (its alias)."""
+        ...
+
+    async def write_index(self, mapping: EntityMapping[Any]) -> str:
+        """The concrete index the entity's writes go to now (its alias resolved)."""
         ...
 
     async def get(

@@ -6,6 +6,7 @@ from esorm.uow._flush import Flush, FlushHook
 from esorm.uow._outcome import Operation, Outcome, Status
 from esorm.uow._retry import retry_on_conflict, run_with_retry
 from esorm.uow._unit import CommitResult, Phase, UnitOfWork
+from esorm.uow._writes import document_json
 
 __all__ = [
     "BulkSettings",
@@ -18,6 +19,7 @@ __all__ = [
     "Refresh",
     "Status",
     "UnitOfWork",
+    "document_json",
     "retry_on_conflict",
     "run_with_retry",
 ]

@@ -11,16 +11,20 @@ from __future__ import annotations
 
 import asyncio
 import random
+import time
+from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from esorm.errors import ConnectionFailedError, OutcomeUnknownError, TransportFailedError
 from esorm.repository import Doubt, IdentityMap
 from esorm.store import DocumentStore, Hit, ItemResult, Refresh
+from esorm.uow._blocks import is_write_block, retired_item
 from esorm.uow._outcome import (
     REJECTED,
     Operation,
     Outcome,
+    Retry,
     Status,
     apply_result,
     fail,
@@ -49,6 +53,9 @@ class BulkSettings:
     unknown_retries: int = 3
     """How many rounds a write whose answer was lost is sent again (after reading back
     that it was not applied) before the commit gives up with `TransportFailedError`."""
+    blocked_wait: float = 30.0
+    """How long (seconds) writes into an index blocked for writing are sent again: the
+    final step of a migration blocks the old index for a moment, then moves the alias."""
 
     def __post_init__(self) -> None:
         if self.chunk_size < 1 or self.chunk_bytes < 1:
@@ -82,24 +89,38 @@ class Sender:
                 unknown are settled by the next commit, the rest stay pending.
         """
         self._operations = operations
-        queue, rejected_rounds, unknown_rounds = list(operations), 0, 0
+        queue = list(operations)
+        rounds: Counter[Retry] = Counter()
+        started = time.monotonic()
         while queue:
             again: list[Operation] = []
             for batch in chunk(queue, self._settings):
                 again.extend(await self._send_batch(batch))
-            overloaded = [op for op in again if not op.doubtful]
-            rejected_rounds += bool(overloaded)
-            unknown_rounds += len(overloaded) < len(again)
-            if overloaded and rejected_rounds > self._settings.rejected_retries:
-                for operation in overloaded:
-                    fail(operation, operation.result or _overloaded(operation))
-                again = [op for op in again if op.doubtful]
-            if again and unknown_rounds > self._settings.unknown_retries:
-                raise self._gave_up(again)
+            rounds.update({op.retry for op in again if op.retry is not None})
+            again = self._within_limits(again, rounds, time.monotonic() - started)
             if again:
-                await asyncio.sleep(self._backoff(max(rejected_rounds, unknown_rounds)))
+                await asyncio.sleep(self._backoff(again, rounds))
             queue = again
         self._outcome.failures = failures_of(operations)
+
+    def _within_limits(
+        self, again: list[Operation], rounds: Counter[Retry], waited: float
+    ) -> list[Operation]:
+        """The operations still worth sending again; the others fail (or stop the flush)."""
+        settings = self._settings
+        kept: list[Operation] = []
+        for operation in again:
+            retry = operation.retry
+            if retry is Retry.OVERLOADED and rounds[retry] > settings.rejected_retries:
+                fail(operation, operation.result or _overloaded(operation))
+            elif retry is Retry.BLOCKED and waited > settings.blocked_wait:
+                fail(operation, operation.result or {"status": 403})
+            else:
+                kept.append(operation)
+        in_doubt = [op for op in kept if op.retry is Retry.IN_DOUBT]
+        if in_doubt and rounds[Retry.IN_DOUBT] > settings.unknown_retries:
+            raise self._gave_up(in_doubt)
+        return kept
 
     async def _send_batch(self, batch: list[Operation]) -> list[Operation]:
         """One bulk request; returns the operations to send again."""
@@ -114,17 +135,43 @@ class Sender:
             raise self._interrupted(exc) from exc
         again: list[Operation] = []
         disputed: list[Operation] = []
+        blocked: list[Operation] = []
         for operation, item in zip(batch, items, strict=True):
             status = item.get("status", 0)
+            operation.retry = None
             if status == REJECTED:
-                operation.result = item
+                operation.result, operation.retry = item, Retry.OVERLOADED
                 again.append(operation)
             elif operation.doubtful and status in _DISPUTED:
                 disputed.append(operation)
+            elif is_write_block(item):
+                operation.result = item
+                blocked.append(operation)
             else:
                 apply_result(self._identity, operation, item, self._outcome)
         if disputed:
             again.extend(await self._settle(disputed))
+        if blocked:
+            again.extend(await self._blocked(blocked))
+        return again
+
+    async def _blocked(self, operations: list[Operation]) -> list[Operation]:
+        """Writes into a blocked index: sent again while the block is a migration's final
+        step; a conflict once that index was retired (the entity must be loaded again)."""
+        current: dict[str, str] = {}
+        again: list[Operation] = []
+        for operation in operations:
+            entry = operation.entry
+            if entry is not None and operation.index != entry.mapping.index:
+                name = entry.mapping.index
+                if name not in current:
+                    current[name] = await self._store.write_index(entry.mapping)
+                if current[name] != operation.index:
+                    item = retired_item(operation, current[name])
+                    apply_result(self._identity, operation, item, self._outcome)
+                    continue
+            operation.retry = Retry.BLOCKED
+            again.append(operation)
         return again
 
     async def _settle(self, operations: list[Operation]) -> list[Operation]:
@@ -136,6 +183,7 @@ class Sender:
         again: list[Operation] = []
         for operation, hit in zip(operations, hits, strict=True):
             if self._apply_verdict(operation, hit) is Verdict.NOT_APPLIED:
+                operation.retry = Retry.IN_DOUBT
                 again.append(operation)
         return again
 
@@ -176,9 +224,16 @@ class Sender:
                 entry.doubt = Doubt(operation.write, operation.snapshot, operation.writes)
                 self._identity.doubtful[id(entry)] = entry
 
-    def _backoff(self, rounds: int) -> float:
+    def _backoff(self, again: list[Operation], rounds: Counter[Retry]) -> float:
+        """How long to wait before the next round: the longest any waiting reason asks."""
         base = self._settings.rejected_backoff
-        return float(base * 2 ** (rounds - 1) * random.uniform(0.5, 1.0))
+        delays = {
+            Retry.OVERLOADED: base * 2 ** (rounds[Retry.OVERLOADED] - 1),
+            Retry.IN_DOUBT: base / 5 * 2 ** (rounds[Retry.IN_DOUBT] - 1),
+            Retry.BLOCKED: min(1.0, 0.05 * 2 ** (rounds[Retry.BLOCKED] - 1)),
+        }
+        longest = max(delays[op.retry] for op in again if op.retry is not None)
+        return float(longest * random.uniform(0.5, 1.0))
 
 
 def _overloaded(operation: Operation) -> ItemResult:

@@ -28,6 +28,17 @@ class Status(enum.Enum):
     """Sent, but no answer came back: the server may or may not have applied it."""
 
 
+class Retry(enum.Enum):
+    """Why an operation is sent again: each reason has its own bound and backoff."""
+
+    OVERLOADED = "overloaded"
+    """Refused with 429, by item or for the whole request: sent again after a backoff."""
+    IN_DOUBT = "in doubt"
+    """Its answer was lost and reading back showed it was not applied."""
+    BLOCKED = "blocked"
+    """Its index was blocked for writing (a migration's final step)."""
+
+
 @dataclass(slots=True, eq=False)
 class Operation(Write):
     """One write of a flush (it is the `Write` the store sends), the entry it is for (None
@@ -44,6 +55,7 @@ class Operation(Write):
     snapshot: dict[str, Any] | None = field(default=None, repr=False)
     doubtful: bool = False
     status: Status = Status.PLANNED
+    retry: Retry | None = field(default=None, repr=False)
     result: ItemResult | None = field(default=None, repr=False)
     on_outcome: Callable[[Operation], None] | None = field(default=None, repr=False)
 

@@ -89,6 +89,7 @@ class UnitOfWork:
         chunk_bytes: int = 10 * 1024 * 1024,
         rejected_retries: int = 3,
         rejected_backoff: float = 0.5,
+        blocked_wait: float = 30.0,
         relation_concurrency: int = 16,
         hooks: typing.Sequence[FlushHook] = (),
     ) -> None:
@@ -98,6 +99,7 @@ class UnitOfWork:
             refresh=refresh,
             rejected_retries=rejected_retries,
             rejected_backoff=rejected_backoff,
+            blocked_wait=blocked_wait,
         )
         self._registry = registry
         self._context = RepositoryContext(

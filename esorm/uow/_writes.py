@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
+from pydantic import BaseModel
 from pydantic_core import PydanticSerializationError
 
 from esorm.errors import InvalidEntityError
-from esorm.mapping import WRITES_FIELD
+from esorm.mapping import WRITES_FIELD, EntityMapping
 from esorm.repository import ChangeKind, Entry
 from esorm.uow._checks import check_partial_write, check_storable
 from esorm.uow._markers import chained, with_writes
@@ -72,6 +74,24 @@ def _operation(
         entry=entry,
         snapshot=snapshot,
     )
+
+
+def document_json(
+    mapping: EntityMapping[Any], entity: BaseModel, writes: Sequence[str] = ()
+) -> bytes:
+    """The document esorm stores for an entity: its JSON under stored names, relations
+    left out, with the write ids it carries (copies keep them, so the ids go on).
+
+    Raises:
+        InvalidEntityError: a value cannot be stored as JSON.
+    """
+    try:
+        source = entity.__pydantic_serializer__.to_json(
+            entity, by_alias=True, exclude=mapping.relation_fields, warnings="error"
+        )
+    except PydanticSerializationError as exc:
+        raise InvalidEntityError(f"{mapping.name} cannot be stored: {exc}") from exc
+    return with_writes(source, writes) if writes else source
 
 
 def _source_json(entry: Entry) -> bytes:

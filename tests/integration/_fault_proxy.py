@@ -552,6 +552,19 @@ def random_bulk(fraction: float, fault: Fault, *, seed: int) -> Decide:
     return lambda info: fault if info.is_bulk and rng.random() < fraction else None
 
 
+def after_bulk(count: int, fault: Fault) -> Decide:
+    """Once `count` `_bulk` requests went through, every request gets `fault`: the server
+    went away in the middle of a run of bulk requests."""
+    gone = False
+
+    def decide(info: RequestInfo) -> Fault | None:
+        nonlocal gone
+        gone = gone or (info.bulk_number is not None and info.bulk_number > count)
+        return fault if gone else None
+
+    return decide
+
+
 def on_request(predicate: Callable[[RequestInfo], bool], fault: Fault) -> Decide:
     """Requests matching `predicate` get `fault`."""
     return lambda info: fault if predicate(info) else None

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from elasticsearch import AsyncElasticsearch
+from elasticsearch.helpers import async_scan
 from pydantic import BaseModel
 
 from esorm.errors import EsormError
@@ -45,10 +46,12 @@ async def stored_doc(
 
 
 async def stored_sources(client: AsyncElasticsearch, index: str) -> list[dict[str, Any]]:
-    """Every stored `_source` of an index, after a refresh."""
+    """Every stored `_source` of an index (any number), after a refresh."""
     await client.indices.refresh(index=index)
-    response = await client.search(index=index, size=10_000, query={"match_all": {}})
-    return [without_writes(hit["_source"]) for hit in response["hits"]["hits"]]
+    return [
+        without_writes(hit["_source"])
+        async for hit in async_scan(client, index=index, query={"query": {"match_all": {}}})
+    ]
 
 
 def without_writes(source: dict[str, Any]) -> dict[str, Any]:
