@@ -79,7 +79,8 @@ async def test_a_type_change_is_planned_then_migrated_with_a_transform(
     await seed(es_client, v1, 300)
     (plan,) = await IndexManager(es_client, v2).plan()
     assert plan.status is PlanStatus.NEEDS_MIGRATION
-    assert [(c.path, c.old_type, c.new_type) for c in plan.conflicts] == [("code", "long", "keyword")]
+    conflicts = [(c.path, c.old_type, c.new_type) for c in plan.conflicts]
+    assert conflicts == [("code", "long", "keyword")]
     seen: list[MigrationProgress] = []
     report = await Migration(
         es_client, v2, ItemV2, transform=as_text, on_progress=seen.append
@@ -204,7 +205,9 @@ async def test_no_write_is_lost_while_a_migration_runs(
                         continue
                     deleting = action > 0.9
 
-                    async def change(uow: UnitOfWork, doc_id: str = doc_id) -> None:
+                    async def change(
+                        uow: UnitOfWork, doc_id: str = doc_id, deleting: bool = deleting
+                    ) -> None:
                         item = await uow.repository(ItemV1).get(doc_id)
                         if deleting:
                             uow.remove(item)
@@ -213,7 +216,7 @@ async def test_no_write_is_lost_while_a_migration_runs(
 
                     await UnitOfWork(es_client, v1).run(change, attempts=20)
                     expected[doc_id] = None if deleting else (expected[doc_id] or 0) + 1
-            except BaseException as exc:  # noqa: BLE001 - every writer error fails the test
+            except BaseException as exc:  # every writer error fails the test
                 errors.append(exc)
                 return
             await asyncio.sleep(0)
