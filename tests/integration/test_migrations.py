@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime
-import json
 import random
 from collections.abc import Callable
 from typing import Any
@@ -60,11 +59,11 @@ async def seed(client: AsyncElasticsearch, registry: Registry, count: int) -> No
     await IndexManager(client, registry).create_all()
     name = registry.mapping_for(ItemV1).index
     for start in range(0, count, 10_000):
-        lines = []
+        lines: list[dict[str, Any]] = []
         for n in range(start, min(count, start + 10_000)):
-            lines.append(json.dumps({"create": {"_index": name, "_id": f"i{n:05d}"}}))
-            lines.append(json.dumps({"id": f"i{n:05d}", "code": n, "hits": 0}))
-        await client.bulk(operations="\n".join(lines) + "\n")
+            lines.append({"create": {"_index": name, "_id": f"i{n:05d}"}})
+            lines.append({"id": f"i{n:05d}", "code": n, "hits": 0})
+        await client.bulk(operations=lines)
     await client.indices.refresh(index=name)
 
 
