@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import click
 
+from esorm.cli._indices import indices
+from esorm.cli._migrate import migrate
 from esorm.cli._watchers import watchers
 
 
@@ -13,9 +15,9 @@ def cli() -> None:
     """esorm: async persistence for Elasticsearch, from the command line."""
 
 
+cli.add_command(indices)
+cli.add_command(migrate)
 cli.add_command(watchers)
-# later: cli.add_command(indices)  -> `esorm indices plan`
-#        cli.add_command(migrate)  -> `esorm migrate run|status|...`
 
 
 def main() -> None:
