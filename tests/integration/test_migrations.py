@@ -322,3 +322,20 @@ async def test_an_added_field_with_a_default_is_filled_into_old_documents(
         repo = uow.repository(ItemWithCurrency)
         assert await repo.count(repo.fields.currency == "EUR") == 1500
         assert (await repo.get("i00009")).currency == "EUR"
+
+
+@pytest.mark.embedded_gap("noida-db answers an async _reindex with a task id its _tasks API lacks")
+async def test_the_servers_own_reindex_copies_and_the_switch_follows(
+    es_client: AsyncElasticsearch, index_prefix: str
+) -> None:
+    v1 = registry_of(index_prefix, ItemV1)
+    await seed(es_client, v1, 2000)
+    report = await Migration(es_client, v1, ItemV1, copy="server", slices=2, force=True).run()
+    assert report.phase is Phase.DONE and report.copied == 2000
+    stored = await stored_sources(es_client, report.target)
+    assert len(stored) == 2000
+
+
+async def test_a_server_copy_refuses_a_python_transform(es_client: AsyncElasticsearch) -> None:
+    with pytest.raises(MigrationError, match="cannot run a Python transform"):
+        Migration(es_client, registry_of("x_", ItemV2), ItemV2, copy="server", transform=as_text)
