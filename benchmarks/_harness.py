@@ -49,6 +49,7 @@ class Case:
     teardown: Callable[[Any], Awaitable[None]] = _no_teardown
     note: str = ""
     check: Callable[[Any], Awaitable[None]] | None = None  # after the instrumented run
+    describe: Callable[[], str] | None = None  # appended to the note once every run is done
 
 
 @dataclass
@@ -175,6 +176,8 @@ async def measure(
             await _instrumented(case, row, client)
         except Exception as exc:
             _fail(row, exc)
+        if case.describe is not None and row.status == "ok":
+            row.note = "; ".join(part for part in (row.note, case.describe()) if part)
     baseline = next((r for r in rows if r.role == "baseline" and r.median), None)
     if baseline is not None and baseline.median:
         for row in rows:

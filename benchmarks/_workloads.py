@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from benchmarks import _hydrate, _relations, _search, _update, _write
+from benchmarks import _hydrate, _migrate, _relations, _search, _update, _write
 from benchmarks._context import Bench
 from benchmarks._harness import Case, Role, Row
 
@@ -21,6 +21,7 @@ class Workload:
     # ratios against another workload's row instead: (workload key, role of the row)
     ratio_to: tuple[str, Role] | None = None
     needs_server: bool = True
+    max_runs: int | None = None  # slow workloads time fewer runs
 
 
 def workloads(count: int) -> list[Workload]:
@@ -52,6 +53,13 @@ def workloads(count: int) -> list[Workload]:
             ratio_to=("e", "target"),
             needs_server=False,
         ),
+        Workload(
+            "g",
+            f"Migrate an index of {count * _migrate.TIMES:,} documents into a new one",
+            _migrate.cases,
+            _migrate.prepare,
+            max_runs=3,
+        ),
     ]
 
 
@@ -81,6 +89,7 @@ TARGETS = [
     Target("d", 1.5, requests=2),
     Target("e", 1.3),
     Target("f", 0.10, strict=True),
+    Target("g", 1.5),
 ]
 
 

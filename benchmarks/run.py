@@ -50,7 +50,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--count", type=int, help="entities per workload (default 10,000)")
     parser.add_argument("--runs", type=int, help="timed runs per case (default 9)")
     parser.add_argument("--warmup", type=int, default=1, help="warm-up runs per case")
-    parser.add_argument("--only", default="abcdef", help="workload letters to run, e.g. 'ae'")
+    parser.add_argument("--only", default="abcdefg", help="workload letters to run, e.g. 'ae'")
     parser.add_argument(
         "--profile", action="store_true", help="also cProfile esorm's rows of (a), (b), (e), (f)"
     )
@@ -133,7 +133,10 @@ async def bench_all(
             rows = await measure(
                 workload.cases(bench),
                 client,
-                runs=args.runs if workload.needs_server else args.runs * NO_SERVER_RUNS,
+                runs=min(
+                    args.runs if workload.needs_server else args.runs * NO_SERVER_RUNS,
+                    workload.max_runs or args.runs * NO_SERVER_RUNS,
+                ),
                 warmup=args.warmup,
                 progress=lambda m: say(f"  {m}"),
             )

@@ -24,7 +24,7 @@ from esorm.migrations._carry import Carrier, OnInvalid, Transform
 from esorm.migrations._errors import DocumentRefusedError, MigrationError
 from esorm.migrations._progress import MigrationProgress, ProgressCallback
 from esorm.migrations._reindex import server_copy
-from esorm.migrations._scan import count
+from esorm.migrations._scan import WriteMark, count, write_mark
 from esorm.migrations._state import LEASE, MigrationState, Phase, StateBook, holder_name
 from esorm.migrations._switch import Stopwatch, block_writes, move_alias
 from esorm.migrations._sync import catch_up, copy_all
@@ -172,14 +172,16 @@ class Migration:
 
     async def _copy_and_switch(self, state: MigrationState, *, fresh: bool) -> None:
         carrier = self._carrier(state.target)
+        mark = None  # unknown: a resumed copy catches up over everything
         if fresh:
             await self._create_target(state.target)
             state.phase, state.total = Phase.COPYING, await count(self._client, state.source)
             await self._book.save(state)
+            mark = await write_mark(self._client, state.source)
             state.copied = await self._copy_documents(state, carrier)
             await self._book.save(state)
-        await self._catch_up(state, carrier)
-        await self._switch(state, carrier)
+        mark = await self._catch_up(state, carrier, mark)
+        await self._switch(state, carrier, mark)
 
     async def _copy_documents(self, state: MigrationState, carrier: Carrier) -> int:
         tick = self._ticker("copying", state.total)
@@ -188,31 +190,40 @@ class Migration:
             return copied
         return await copy_all(self._client, carrier, state.source, tick)
 
-    async def _catch_up(self, state: MigrationState, carrier: Carrier) -> None:
+    async def _catch_up(
+        self, state: MigrationState, carrier: Carrier, mark: WriteMark | None
+    ) -> WriteMark | None:
+        """Passes while writers change the source; returns where its writes stood when the
+        last pass began (the target holds everything written before that)."""
         state.phase = Phase.CATCHING_UP
+        tick = self._ticker("catching up")
         for _ in range(self._max_passes):
-            result = await catch_up(
-                self._client, carrier, state.source, self._ticker("catching up")
-            )
+            now = await write_mark(self._client, state.source)
+            if now == mark:
+                break  # nothing was written since the copy or the last pass began
+            result = await catch_up(self._client, carrier, state.source, tick)
             state.passes += 1
             state.copied += result.copied
             state.deleted += result.deleted
             await self._book.save(state)
+            mark = now
             if result.changes <= self._settle_below:
-                return
+                break
+        return mark
 
-    async def _switch(self, state: MigrationState, carrier: Carrier) -> None:
+    async def _switch(
+        self, state: MigrationState, carrier: Carrier, mark: WriteMark | None
+    ) -> None:
         state.phase = Phase.SWITCHING
         await self._book.save(state)
         watch = Stopwatch()
         await block_writes(self._client, state.source)
         try:
-            for _ in range(3):  # the source no longer changes: one pass leaves nothing
+            # the source no longer changes: one pass leaves nothing, none if nothing moved
+            if await write_mark(self._client, state.source) != mark:
                 result = await catch_up(self._client, carrier, state.source)
                 state.copied += result.copied
                 state.deleted += result.deleted
-                if not result.changes:
-                    break
             await move_alias(
                 self._client, self.name, state.source, state.target, adopting=state.adopting
             )

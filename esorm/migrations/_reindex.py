@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
-from elasticsearch import AsyncElasticsearch
+from elasticsearch import ApiError, AsyncElasticsearch
 
 from esorm.migrations._errors import MigrationError
 
@@ -36,7 +36,14 @@ async def server_copy(
     )
     task = str(started["task"])
     while True:
-        progress = await client.tasks.get(task_id=task)
+        try:
+            progress = await client.tasks.get(task_id=task)
+        except ApiError as exc:
+            raise MigrationError(
+                f"_reindex {source} -> {target}: the cluster cannot tell how task {task} "
+                f"goes ({exc.meta.status}: {exc.message}); the old index keeps serving; "
+                f"copy client-side instead (copy='client')"
+            ) from exc
         status = progress["task"].get("status") or {}
         done = int(status.get("created", 0)) + int(status.get("updated", 0))
         if tick is not None:

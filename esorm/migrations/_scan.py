@@ -60,3 +60,20 @@ async def count(client: AsyncElasticsearch, index: str) -> int:
     """How many documents an index holds (refreshed first)."""
     await client.indices.refresh(index=index)
     return int((await client.count(index=index))["count"])
+
+
+WriteMark = tuple[tuple[str, int], ...]
+"""The highest sequence number of every primary shard: it moves with every write."""
+
+
+async def write_mark(client: AsyncElasticsearch, index: str) -> WriteMark:
+    """Where an index's writes stand now. Equal marks mean no write happened in between
+    (sequence numbers never go back), so a pass over an unchanged index can be skipped."""
+    stats = await client.indices.stats(index=index, level="shards", metric="docs")
+    shards = stats["indices"][index]["shards"]
+    mark: list[tuple[str, int]] = []
+    for number, copies in shards.items():
+        for copy in copies:
+            if (copy.get("routing") or {}).get("primary", True):
+                mark.append((number, int((copy.get("seq_no") or {}).get("max_seq_no", -1))))
+    return tuple(sorted(mark))

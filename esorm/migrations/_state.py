@@ -98,7 +98,7 @@ class StateBook:
         if not self._ready:
             await IndexManager(self._client, self._registry).create_all()
             self._ready = True
-        return UnitOfWork(self._client, self._registry, refresh="wait_for")
+        return UnitOfWork(self._client, self._registry)  # reads by id are realtime
 
     async def get(self, name: str) -> MigrationState | None:
         """The state recorded for an index name, if any."""

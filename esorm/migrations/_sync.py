@@ -10,7 +10,6 @@ over newer. Once the source is blocked for writing, one pass leaves nothing behi
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -22,7 +21,10 @@ from esorm.migrations._carry import Carrier
 from esorm.migrations._scan import ID_PAGE, PAGE, pages
 
 COPY_PAGE = 5000
-"""Documents per page of the first copy (read while the previous page is written)."""
+"""Documents per page of the first copy."""
+
+WRITERS = 2
+"""Pages of the first copy written at the same time."""
 
 Tick = Callable[[int], None]
 """Told the running count after every batch."""
@@ -46,30 +48,30 @@ async def copy_all(
 ) -> int:
     """Copy every document of `source` into the carrier's target; returns how many.
 
-    Reading the next page overlaps writing the current one.
+    Reading goes on while earlier pages are written, `WRITERS` of them at once (copies
+    commute: each carries its source version).
     """
-    queue: asyncio.Queue[list[dict[str, Any]] | None] = asyncio.Queue(maxsize=2)
-
-    async def read() -> None:
-        try:
-            async for hits in pages(client, source, page=COPY_PAGE):
-                await queue.put(hits)
-        finally:
-            await queue.put(None)
-
-    reader = asyncio.create_task(read())
     copied = 0
-    try:
-        while (hits := await queue.get()) is not None:
-            copied += await carrier.carry(hits)
+    running: set[asyncio.Task[int]] = set()
+
+    async def settle(until: int) -> None:
+        nonlocal copied
+        while len(running) > until:
+            done, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+            for task in done:
+                running.discard(task)
+                copied += task.result()
             if tick is not None:
                 tick(copied)
+
+    try:
+        async for hits in pages(client, source, page=COPY_PAGE):
+            running.add(asyncio.create_task(carrier.carry(hits)))
+            await settle(WRITERS - 1)
+        await settle(0)
     finally:
-        reader.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await reader
-    if reader.done() and not reader.cancelled() and reader.exception() is not None:
-        raise reader.exception()  # type: ignore[misc]
+        for task in running:
+            task.cancel()
     return copied
 
 
