@@ -216,6 +216,8 @@ class Migration:
     ) -> None:
         state.phase = Phase.SWITCHING
         await self._book.save(state)
+        # searches through the alias must see every copy the moment it moves
+        await self._client.indices.refresh(index=state.target)
         watch = Stopwatch()
         await block_writes(self._client, state.source)
         try:
@@ -224,6 +226,7 @@ class Migration:
                 result = await catch_up(self._client, carrier, state.source)
                 state.copied += result.copied
                 state.deleted += result.deleted
+                await self._client.indices.refresh(index=state.target)
             await move_alias(
                 self._client, self.name, state.source, state.target, adopting=state.adopting
             )
