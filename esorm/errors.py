@@ -15,11 +15,13 @@ __all__ = [
     "EsormError",
     "IndexMappingConflictError",
     "IndexMissingError",
+    "InvalidETagError",
     "InvalidEntityError",
     "MappingError",
     "NotFoundError",
     "NotRegisteredError",
     "OutcomeUnknownError",
+    "PreconditionFailedError",
     "QueryError",
     "RelationNotLoadedError",
     "ServerError",
@@ -153,6 +155,11 @@ class QueryError(EsormError):
     """A query cannot be built: unknown field, wrong value type, bad pagination."""
 
 
+class InvalidETagError(EsormError):
+    """An `If-Match`/`If-None-Match` header or an ETag that cannot be read, or one esorm made
+    for another entity type: the caller's mistake, not a stale version (HTTP 400)."""
+
+
 class RelationNotLoadedError(EsormError):
     """A relation was read before the repository loaded it."""
 
@@ -210,6 +217,33 @@ class CommitError(EsormError):
 
 class ConflictError(CommitError):
     """A commit failed only because of version conflicts or already-existing documents."""
+
+
+class PreconditionFailedError(ConflictError):
+    """The version a client expected is not the document's current one (`If-Match`), or a
+    create-only write met an existing document (`If-None-Match: *`): HTTP 412.
+
+    Raised when an entity is pinned to a version it no longer has, and by the commit whose
+    pinned write the server refused. `current_etag` is the document's ETag as far as it is
+    known (None: it does not exist, or could not be read), for the client to start over
+    from. Retry helpers never re-run it: the client has to read again first.
+    """
+
+    def __init__(
+        self,
+        failures: Sequence[WriteFailure],
+        written: int = 0,
+        written_before: int = 0,
+        *,
+        current_etag: str | None = None,
+    ) -> None:
+        super().__init__(failures, written, written_before)
+        self.current_etag = current_etag
+        lines = "\n".join(f"  - {f}" for f in self.failures)
+        now = f"; it is now at {current_etag}" if current_etag else ""
+        self.args = (
+            f"precondition failed: the version the client expected is not current{now}\n{lines}",
+        )
 
 
 class TransportFailedError(ConnectionFailedError):
