@@ -68,7 +68,8 @@ def pin_entry(identity: IdentityMap, entry: Entry, expected: Precondition) -> No
     Raises:
         PreconditionFailedError: the tracked version is not one the client accepts.
         ConflictError: this unit holds an older version than the client saw.
-        InvalidETagError: a tag esorm did not make, or made for another entity type.
+        InvalidETagError: no tag matched, and one of them esorm did not make, or made for
+            another entity type (a request that may proceed is never refused for it).
     """
     if isinstance(expected, IfNoneMatch):
         _pin_absent(identity, entry, expected)
@@ -82,10 +83,12 @@ def _pin_version(identity: IdentityMap, entry: Entry, expected: IfMatch) -> None
         _unversioned(entry, "If-Match")
         raise _refused(entry, "the document does not exist yet (it was added in this unit)")
     if not expected.wildcard:
-        versions = _versions(entry.mapping, expected)
-        if not versions:
-            raise _refused(entry, "weak ETags never match If-Match, which compares strongly")
+        versions, unreadable = _versions(entry.mapping, expected)
         if current not in versions:
+            if unreadable:  # nothing matched, and the client sent tags that cannot match
+                raise unreadable[0]
+            if not versions:
+                raise _refused(entry, "weak ETags never match If-Match, which compares strongly")
             _refuse_version(entry, current, versions)
     identity.pins[id(entry)] = Pin(entry, entry.seq_no, entry.primary_term)
 
@@ -132,23 +135,32 @@ def _unversioned(entry: Entry, header: str) -> None:
         )
 
 
-def _versions(mapping: EntityMapping[Any], expected: IfMatch) -> list[EntityVersion]:
-    """The versions the strong tags of `expected` carry (weak tags never match)."""
+def _versions(
+    mapping: EntityMapping[Any], expected: IfMatch
+) -> tuple[list[EntityVersion], list[InvalidETagError]]:
+    """The versions the strong tags of `expected` carry (weak tags never match), and the
+    errors naming tags esorm did not make or made for another entity type."""
     kind = kind_of(mapping.name)
-    versions = []
+    versions: list[EntityVersion] = []
+    unreadable: list[InvalidETagError] = []
     for tag in expected.strong_tags:
         version = EntityVersion.read(tag)
         if version is None:
-            raise InvalidETagError(
-                f"If-Match: {tag} is not an ETag esorm made for a {mapping.name}; send the "
-                f"ETag that a GET of it answered with"
+            unreadable.append(
+                InvalidETagError(
+                    f"If-Match: {tag} is not an ETag esorm made for a {mapping.name}; send "
+                    f"the ETag that a GET of it answered with"
+                )
             )
-        if version.kind != kind:
-            raise InvalidETagError(
-                f"If-Match: {tag} is an ETag of another entity type, not of a {mapping.name}"
+        elif version.kind != kind:
+            unreadable.append(
+                InvalidETagError(
+                    f"If-Match: {tag} is an ETag of another entity type, not of a {mapping.name}"
+                )
             )
-        versions.append(version)
-    return versions
+        else:
+            versions.append(version)
+    return versions, unreadable
 
 
 def check_pin_kept(identity: IdentityMap, entry: Entry, hit: Mapping[str, Any]) -> None:
