@@ -239,11 +239,19 @@ class PreconditionFailedError(ConflictError):
     ) -> None:
         super().__init__(failures, written, written_before)
         self.current_etag = current_etag
+        first = self.failures[0] if self.failures else None
+        if first is None:
+            what = "the document is not as the client expected"
+        elif first.status == 412:  # refused before writing: the reason says why
+            what = f"{type(first.entity).__name__} {first.id!r}: {first.reason}"
+        else:
+            done = "created" if first.operation == "create" else "changed or deleted"
+            what = (
+                f"{type(first.entity).__name__} {first.id!r} was {done} by another write "
+                f"after the version the client expected"
+            )
         lines = "\n".join(f"  - {f}" for f in self.failures)
-        now = f"; it is now at {current_etag}" if current_etag else ""
-        self.args = (
-            f"precondition failed: the version the client expected is not current{now}\n{lines}",
-        )
+        self.args = (f"precondition failed: {what}\n{lines}",)
 
 
 class TransportFailedError(ConnectionFailedError):

@@ -175,18 +175,17 @@ def check_pin_kept(identity: IdentityMap, entry: Entry, hit: Mapping[str, Any]) 
     seq_no, term = hit.get("_seq_no"), hit.get("_primary_term")
     if (seq_no, term) == (pin.seq_no, pin.primary_term) and hit.get("_index") == entry.index:
         return
-    current = None
-    if isinstance(seq_no, int) and isinstance(term, int):
-        index = str(hit.get("_index", entry.index))
-        current = str(EntityVersion.of(entry.mapping.name, index, entry.id, seq_no, term))
-    raise _refused(entry, "the document changed after it was pinned", current)
+    if not isinstance(seq_no, int) or not isinstance(term, int):
+        raise _refused(entry, "the document changed after it was pinned")
+    index = str(hit.get("_index", entry.index))
+    current = EntityVersion.of(entry.mapping.name, index, entry.id, seq_no, term)
+    raise _refused(entry, "the document changed after it was pinned", str(current))
 
 
-def _refused(entry: Entry, reason: str, current: str | None = "") -> PreconditionFailedError:
-    """The refusal of a pin; `current` is the document's ETag (by default the entry's)."""
+def _refused(entry: Entry, reason: str, current: str | None = None) -> PreconditionFailedError:
+    """The refusal of a pin, with the document's current ETag: by default the entry's."""
     failure = _failure(entry, 412, "precondition_failed", reason)
-    etag = entry_etag(entry) if current == "" else current
-    return PreconditionFailedError([failure], current_etag=etag)
+    return PreconditionFailedError([failure], current_etag=current or entry_etag(entry))
 
 
 def _failure(entry: Entry, status: int, kind: str, reason: str) -> WriteFailure:

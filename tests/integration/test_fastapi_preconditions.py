@@ -146,7 +146,7 @@ async def test_a_412_names_the_failure_and_carries_the_current_etag(http: AsyncC
     assert stale.status_code == 412
     assert stale.headers[ETAG_HEADER] == fresh.headers[ETAG_HEADER]
     body = stale.json()
-    assert body["detail"].startswith("precondition failed")
+    assert body["detail"].startswith("precondition failed: Counter 'c': the client expects")
     ((failure),) = body["failures"]
     assert (failure["entity"], failure["id"], failure["status"]) == ("Counter", "c", 412)
 

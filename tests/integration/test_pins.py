@@ -150,6 +150,7 @@ async def test_a_write_landing_between_pin_and_commit_makes_the_server_refuse_ou
             await uow.commit()
         assert [r.endpoint for r in log.requests] == ["_bulk", "_mget"]  # refused, read back
         assert caught.value.current_etag == theirs
+        assert "Counter 'c' was changed or deleted by another write" in str(caught.value)
         (failure,) = caught.value.failures
         assert (failure.operation, failure.status) == ("index", 409)
         assert uow.identity_map.pins  # still pinned: a second commit is refused the same way
@@ -332,7 +333,7 @@ async def test_create_only_pins_an_added_entity_and_refuses_an_existing_one(
         mine = uow.counters.add(Counter(id="n", value=1))
         uow.pin(mine, IfNoneMatch(wildcard=True))
         await seed(make_uow, Counter(id="n", value=2))  # someone else creates it first
-        with pytest.raises(PreconditionFailedError) as caught:
+        with pytest.raises(PreconditionFailedError, match="'n' was created by another") as caught:
             await uow.commit()
         assert caught.value.current_etag == await etag_now(make_uow, "n")
     async with make_uow() as uow:
