@@ -62,8 +62,9 @@ def pin_entry(identity: IdentityMap, entry: Entry, expected: Precondition) -> No
     its next write is then guarded by it, so a write that lands meanwhile makes the server
     refuse ours. A tracked version newer than the client's is refused at once (the
     client's copy is stale); one older than a tag means this unit loaded the document
-    before a change the client saw (a `ConflictError`: load it again). `If-None-Match: *` pins an added entity as
-    create-only: the server refusing its create is the client's precondition failing.
+    before a change the client saw (a `ConflictError`: load it again). `If-None-Match: *`
+    pins an added entity as create-only: the server refusing its create is the client's
+    precondition failing.
 
     Raises:
         PreconditionFailedError: the tracked version is not one the client accepts.
