@@ -15,11 +15,13 @@ __all__ = [
     "EsormError",
     "IndexMappingConflictError",
     "IndexMissingError",
+    "InvalidETagError",
     "InvalidEntityError",
     "MappingError",
     "NotFoundError",
     "NotRegisteredError",
     "OutcomeUnknownError",
+    "PreconditionFailedError",
     "QueryError",
     "RelationNotLoadedError",
     "ServerError",
@@ -167,6 +169,11 @@ class QueryError(EsormError):
     """A query cannot be built: unknown field, wrong value type, bad pagination."""
 
 
+class InvalidETagError(EsormError):
+    """An `If-Match`/`If-None-Match` header or an ETag that cannot be read, or one esorm made
+    for another entity type: the caller's mistake, not a stale version (HTTP 400)."""
+
+
 class RelationNotLoadedError(EsormError):
     """A relation was read before the repository loaded it."""
 
@@ -224,6 +231,41 @@ class CommitError(EsormError):
 
 class ConflictError(CommitError):
     """A commit failed only because of version conflicts or already-existing documents."""
+
+
+class PreconditionFailedError(ConflictError):
+    """The version a client expected is not the document's current one (`If-Match`), or a
+    create-only write met an existing document (`If-None-Match: *`): HTTP 412.
+
+    Raised when an entity is pinned to a version it no longer has, and by the commit whose
+    pinned write the server refused. `current_etag` is the document's ETag as far as it is
+    known (None: it does not exist, or could not be read), for the client to start over
+    from. Retry helpers never re-run it: the client has to read again first.
+    """
+
+    def __init__(
+        self,
+        failures: Sequence[WriteFailure],
+        written: int = 0,
+        written_before: int = 0,
+        *,
+        current_etag: str | None = None,
+    ) -> None:
+        super().__init__(failures, written, written_before)
+        self.current_etag = current_etag
+        first = self.failures[0] if self.failures else None
+        if first is None:
+            what = "the document is not as the client expected"
+        elif first.status == 412:  # refused before writing: the reason says why
+            what = f"{type(first.entity).__name__} {first.id!r}: {first.reason}"
+        else:
+            done = "created" if first.operation == "create" else "changed or deleted"
+            what = (
+                f"{type(first.entity).__name__} {first.id!r} was {done} by another write "
+                f"after the version the client expected"
+            )
+        lines = "\n".join(f"  - {f}" for f in self.failures)
+        self.args = (f"precondition failed: {what}\n{lines}",)
 
 
 class TransportFailedError(ConnectionFailedError):

@@ -13,7 +13,9 @@ from esorm.errors import (
     ConflictError,
     ConnectionFailedError,
     InvalidEntityError,
+    InvalidETagError,
     NotFoundError,
+    PreconditionFailedError,
     QueryError,
     RelationNotLoadedError,
     UnreadableDocumentError,
@@ -21,13 +23,16 @@ from esorm.errors import (
 
 _log = logging.getLogger("esorm.fastapi")
 
-# the most specific class first: a ConflictError is also a CommitError
+# the most specific class first: a PreconditionFailedError is also a ConflictError, which is
+# also a CommitError
 STATUS_OF: tuple[tuple[type[Exception], int], ...] = (
     (NotFoundError, 404),
+    (PreconditionFailedError, 412),
     (ConflictError, 409),
     (CommitError, 422),
     (InvalidEntityError, 422),
     (QueryError, 400),
+    (InvalidETagError, 400),
     (RelationNotLoadedError, 500),
     (UnreadableDocumentError, 500),
     (ConnectionFailedError, 503),
@@ -38,8 +43,10 @@ STATUS_OF: tuple[tuple[type[Exception], int], ...] = (
 def install_error_handlers(app: FastAPI) -> None:
     """Answer esorm's errors with their status and a JSON body naming what failed.
 
-    404 for a missing document, 409 for a version conflict (listing each conflicting
-    entity, so a client can reload and retry), 422 for other refused writes and invalid
+    404 for a missing document, 412 when the version a client sent (`If-Match`) is stale
+    or a create-only write met an existing document (with the current `ETag` when known),
+    409 for a version conflict (listing each conflicting entity, so a client can reload
+    and retry), 400 for an unreadable or foreign ETag, 422 for other refused writes and invalid
     entities, 400 for a query that cannot be built, 500 for a stored document that does
     not validate (the data is wrong, not the request), 503 when the cluster cannot be
     used: unreachable, failing, or refusing the application's own credentials, which is
@@ -71,6 +78,9 @@ def _handler(status: int) -> Any:
                 }
                 for failure in exc.failures
             ]
-        return JSONResponse(body, status_code=status)
+        headers = None
+        if isinstance(exc, PreconditionFailedError) and exc.current_etag is not None:
+            headers = {"ETag": exc.current_etag}
+        return JSONResponse(body, status_code=status, headers=headers)
 
     return handle

@@ -22,7 +22,7 @@ TOTAL_RELATION_HEADER = "X-Total-Hits-Relation"
 
 TOTAL_HEADERS = (TOTAL_HITS_HEADER, TOTAL_RELATION_HEADER)
 """Both headers; a browser client sees them only if CORS exposes them:
-`CORSMiddleware(app, expose_headers=list(TOTAL_HEADERS), ...)`."""
+`CORSMiddleware(app, expose_headers=list(EXPOSE_HEADERS), ...)` (these and the ETag)."""
 
 
 class Totalled(Protocol):

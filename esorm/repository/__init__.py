@@ -4,7 +4,8 @@ from esorm.repository._changes import Change, ChangeKind, pending_changes, valid
 from esorm.repository._context import RepositoryContext
 from esorm.repository._guard import TaskGuard
 from esorm.repository._hydration import hydrate_all
-from esorm.repository._identity import Doubt, Entry, IdentityKey, IdentityMap, State
+from esorm.repository._identity import Doubt, Entry, IdentityKey, IdentityMap, Pin, State
+from esorm.repository._pins import Expected, entry_etag, entry_version
 from esorm.repository._repository import Found, Repository
 from esorm.repository._results import SearchResult
 from esorm.repository._stream import HitStream, close_streams
@@ -14,16 +15,20 @@ __all__ = [
     "ChangeKind",
     "Doubt",
     "Entry",
+    "Expected",
     "Found",
     "HitStream",
     "IdentityKey",
     "IdentityMap",
+    "Pin",
     "Repository",
     "RepositoryContext",
     "SearchResult",
     "State",
     "TaskGuard",
     "close_streams",
+    "entry_etag",
+    "entry_version",
     "hydrate_all",
     "pending_changes",
     "validate_entity",

@@ -8,7 +8,7 @@ from pydantic import BaseModel, ValidationError
 
 from esorm.errors import InvalidEntityError
 from esorm.mapping import EntityMapping
-from esorm.repository._identity import Entry, IdentityMap, State
+from esorm.repository._identity import Entry, IdentityMap, Pin, State
 from esorm.repository._snapshots import differs_from, take_snapshot
 
 E = TypeVar("E", bound=BaseModel)
@@ -66,7 +66,7 @@ def track_new(
         )
     known = identity.entry_of(entity)
     if known is not None:
-        return _track_again(known, overwrite)
+        return _track_again(identity, known, overwrite)
     validate_entity(mapping, entity)
     doc_id = mapping.id_of(entity) or mapping.assign_new_id(entity)
     entry = Entry(
@@ -94,8 +94,13 @@ def track_new(
     return entry
 
 
-def _track_again(known: Entry, overwrite: bool) -> Entry:
+def _track_again(identity: IdentityMap, known: Entry, overwrite: bool) -> Entry:
     """`add`/`put` of an entity this unit already tracks: undo a removal, or switch to put."""
+    if overwrite and identity.pin_of(known) is not None:
+        raise InvalidEntityError(
+            f"{known.mapping.name} {known.id!r} is pinned to the version a client expects; "
+            f"put() would write it without that guard: change it and commit instead"
+        )
     if known.state is State.REMOVED:
         known.state = State.CLEAN if known.seq_no is not None else State.NEW
     if overwrite:
@@ -115,6 +120,11 @@ def _replace_removed(identity: IdentityMap, entry: Entry, clash: Entry, overwrit
     the replacement again still deletes the document.
     """
     name = f"{entry.mapping.name} {entry.id!r}"
+    if overwrite and identity.pin_of(clash) is not None:
+        raise InvalidEntityError(
+            f"{name} is pinned to the version a client expects; put() would write it "
+            f"without that guard: add() the replacement instead"
+        )
     if clash.state is not State.REMOVED:
         raise InvalidEntityError(
             f"{name} is already tracked by this unit of work as another instance; change "
@@ -131,6 +141,9 @@ def _replace_removed(identity: IdentityMap, entry: Entry, clash: Entry, overwrit
     entry.guarded = not overwrite
     entry.index = clash.index
     entry.snapshot = {}
+    pin = identity.pin_of(clash)
+    if pin is not None:  # the replacement is written under the same guard
+        identity.pins[id(entry)] = Pin(entry, pin.seq_no, pin.primary_term)
     identity.discard(clash)
 
 

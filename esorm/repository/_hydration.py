@@ -12,6 +12,7 @@ from esorm.errors import InvalidEntityError, UnreadableDocumentError
 from esorm.mapping import WRITES_FIELD, EntityMapping
 from esorm.query import SourceFilter
 from esorm.repository._identity import Entry, IdentityMap, State
+from esorm.repository._pins import check_pin_kept
 from esorm.repository._snapshots import take_snapshot
 
 E = TypeVar("E", bound=BaseModel)
@@ -68,7 +69,7 @@ def hydrate_all(
         doc_id: str = hit["_id"]
         entry = bucket.get(doc_id)
         if entry is not None:
-            if _reuse(entry, hit, source_filter, skip_removed):
+            if _reuse(identity, entry, hit, source_filter, skip_removed):
                 append(entry.entity)  # type: ignore[arg-type]
             continue
         source = hit.get("_source") or {}
@@ -126,12 +127,19 @@ def hydrate(
 
 
 def _reuse(
-    entry: Entry, hit: Mapping[str, Any], source_filter: SourceFilter | None, skip_removed: bool
+    identity: IdentityMap,
+    entry: Entry,
+    hit: Mapping[str, Any],
+    source_filter: SourceFilter | None,
+    skip_removed: bool,
 ) -> bool:
-    """Whether a hit's already tracked entity belongs in the result (completed if partial)."""
+    """Whether a hit's already tracked entity belongs in the result (completed if partial;
+    a pinned one only from its pinned version)."""
     if entry.state is State.REMOVED and skip_removed:
         return False
     if entry.source_filter is not None and source_filter is None:
+        if identity.pins:
+            check_pin_kept(identity, entry, hit)
         complete(entry, hit)
     return True
 

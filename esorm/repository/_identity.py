@@ -42,6 +42,27 @@ class Doubt:
     writes: tuple[str, ...]
 
 
+@dataclass(frozen=True, slots=True)
+class Pin:
+    """The version a client expects a tracked document to have (HTTP `If-Match`), or None
+    for one it expects not to exist (`If-None-Match: *`, a create).
+
+    Taken when the entry had exactly that version, so its next write is guarded by the
+    client's version; a refusal of that write is the client's precondition failing. Spent
+    once the entry's version moves on (a confirmed write of ours).
+    """
+
+    entry: Entry
+    seq_no: int | None
+    primary_term: int | None
+
+    @property
+    def spent(self) -> bool:
+        """True once the entry holds another version than the pinned one."""
+        entry = self.entry
+        return entry.seq_no != self.seq_no or entry.primary_term != self.primary_term
+
+
 @dataclass(slots=True, eq=False)
 class Entry:
     """One tracked document: the entity plus index, id, version, routing, state and snapshot.
@@ -148,7 +169,7 @@ class IdentityMap:
     path looks a hit up without building a key tuple; iteration follows tracking order.
     """
 
-    __slots__ = ("_buckets", "_by_object", "doubtful")
+    __slots__ = ("_buckets", "_by_object", "doubtful", "pins")
 
     def __init__(self) -> None:
         self._buckets: dict[tuple[type[BaseModel], str], dict[str, Entry]] = {}
@@ -156,6 +177,9 @@ class IdentityMap:
         self.doubtful: dict[int, Entry] = {}
         """Entries with a write in doubt (`Entry.doubt`), by object id: the next commit
         settles them first, without looking at every entry."""
+        self.pins: dict[int, Pin] = {}
+        """Entries pinned to a client's version, by object id (see `Pin`); a commit drops
+        the spent ones and those no longer tracked, so ordinary commits never look."""
 
     def get(self, key: IdentityKey) -> Entry | None:
         """The entry for a document, if tracked."""
@@ -194,6 +218,20 @@ class IdentityMap:
         self._buckets.clear()
         self._by_object.clear()
         self.doubtful.clear()
+        self.pins.clear()
+
+    def pin_of(self, entry: Entry) -> Pin | None:
+        """The pin of a tracked entry, if it has one."""
+        pin = self.pins.get(id(entry)) if self.pins else None
+        return pin if pin is not None and pin.entry is entry else None
+
+    def release_pins(self) -> None:
+        """Drop the pins that are spent or whose entries are no longer tracked."""
+        by_object = self._by_object
+        for key, pin in list(self.pins.items()):
+            entry = pin.entry
+            if pin.spent or by_object.get(id(entry.entity)) is not entry:
+                del self.pins[key]
 
     def __iter__(self) -> Iterator[Entry]:
         return iter(list(self._by_object.values()))

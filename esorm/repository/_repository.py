@@ -16,6 +16,7 @@ from esorm.repository._context import RepositoryContext
 from esorm.repository._guard import guarded
 from esorm.repository._hydration import hydrate
 from esorm.repository._identity import Entry, State
+from esorm.repository._pins import Expected, entry_etag, pin_entry, precondition_of
 from esorm.repository._queries import QueryMethods
 from esorm.repository._relation_loading import RelationPlan, plan_relations
 from esorm.store import DocRef
@@ -59,8 +60,15 @@ class Repository(QueryMethods[E], Generic[E]):
 
     # -- reads ------------------------------------------------------------------------------
 
-    async def get(self, doc_id: str, **options: Unpack[ReadOptions]) -> E:
+    async def get(
+        self, doc_id: str, *, expected: Expected | None = None, **options: Unpack[ReadOptions]
+    ) -> E:
         """Load one entity by id; the tracked instance answers without a request.
+
+        Args:
+            expected: the version a client expects (an `If-Match` value such as the ETag
+                it was sent, or an `IfMatch`/`IfNoneMatch`): the entity is pinned to it
+                (see `pin`), so its next write is guarded by the client's version.
 
         Options:
             routing: the shard routing value (derived from the id with `routing_for_id`).
@@ -71,32 +79,45 @@ class Repository(QueryMethods[E], Generic[E]):
 
         Raises:
             NotFoundError: no such document (or it was removed in this unit of work).
+            PreconditionFailedError: it is not at the version `expected` names.
+            InvalidETagError: `expected` cannot be read, or is of another entity type.
         """
-        found = await self.find(doc_id, **options)
+        found = await self.find(doc_id, expected=expected, **options)
         if found is None:
             raise NotFoundError(self._mapping.entity, self._mapping.index, str(doc_id))
         return found
 
     @guarded
-    async def find(self, doc_id: str, **options: Unpack[ReadOptions]) -> E | None:
-        """Like `get`, but None when the document does not exist."""
+    async def find(
+        self, doc_id: str, *, expected: Expected | None = None, **options: Unpack[ReadOptions]
+    ) -> E | None:
+        """Like `get`, but None when the document does not exist (nothing is pinned then)."""
         context, mapping = self._context, self._mapping
         plan = plan_relations(context.registry, mapping, options.get("load"), options.get("depth"))
-        doc_id = self._read_id(doc_id)
+        precondition = None if expected is None else precondition_of(expected)  # before I/O
+        entity = await self._read_one(self._read_id(doc_id), options)
+        if entity is None:
+            return None
+        if precondition is not None:  # refused before relations are loaded for nothing
+            self.pin(entity, precondition)
+        return await self._with_relations(plan, entity)
+
+    async def _read_one(self, doc_id: str, options: ReadOptions) -> E | None:
+        """The tracked or freshly read entity, without its relations."""
+        context, mapping = self._context, self._mapping
         wanted = source_filter_of(options.get("source_includes"), options.get("source_excludes"))
         entry = self._entry(doc_id)
         if entry is not None:
             if entry.state is State.REMOVED:
                 return None
             if entry.source_filter is None or entry.source_filter == wanted:
-                return await self._with_relations(plan, entry.entity)  # type: ignore[arg-type]
+                return entry.entity  # type: ignore[return-value]
             wanted = None  # it holds other fields than asked for: loaded in full, completed
         routing = self._routing_for(doc_id, options.get("routing"))
         hit = await context.store.get(mapping, doc_id, routing=routing, source=wanted)
         if hit is None:
             return None
-        entity = hydrate(context.identity, mapping, hit, routing=routing, source_filter=wanted)
-        return await self._with_relations(plan, entity)
+        return hydrate(context.identity, mapping, hit, routing=routing, source_filter=wanted)
 
     @guarded
     async def get_many(
@@ -225,6 +246,32 @@ class Repository(QueryMethods[E], Generic[E]):
         self._context.guard.check()
         mark_removed(self._context.identity, self._mapping, entity)
 
+    def pin(self, entity: E, expected: Expected) -> E:
+        """Pin a tracked entity to the version a client expects; returns it.
+
+        Its next write (change or delete) is guarded by that version, so a write that
+        lands in between makes the server refuse ours, and the commit raises
+        `PreconditionFailedError`. `expected` is an `If-Match` value (the ETag the client
+        was sent, a list, `*`), or an `IfMatch`/`IfNoneMatch`; `IfNoneMatch` with `*` on
+        an added entity makes its create the client's precondition. Refused at once when
+        the tracked version already is not the expected one.
+
+        Raises:
+            PreconditionFailedError: the tracked version is not one the client accepts.
+            ConflictError: this unit loaded the document before a change the client saw.
+            InvalidETagError: `expected` cannot be read, or is of another entity type.
+        """
+        self._context.guard.check()
+        entry = self._tracked(entity, "pin it")
+        pin_entry(self._context.identity, entry, precondition_of(expected))
+        return entity
+
+    def etag_of(self, entity: E) -> str | None:
+        """The strong ETag of the version the server last confirmed for a tracked entity
+        (None for one never stored); after a commit, that of the version it wrote."""
+        entry = self._context.identity.entry_of(entity)
+        return None if entry is None else entry_etag(entry)
+
     def id_of(self, entity: E) -> str:
         """The document id of a tracked entity (also for ids esorm generated)."""
         entry = self._context.identity.entry_of(entity)
@@ -249,6 +296,15 @@ class Repository(QueryMethods[E], Generic[E]):
         if problem is not None:
             raise QueryError(f"{self._mapping.name}: {problem}")
         return text
+
+    def _tracked(self, entity: E, purpose: str) -> Entry:
+        entry = self._context.identity.entry_of(entity)
+        if entry is None or type(entity) is not self._mapping.entity:
+            raise InvalidEntityError(
+                f"this {type(entity).__name__} is not tracked by this repository's unit of "
+                f"work; load it with get() first to {purpose}"
+            )
+        return entry
 
     def _entry(self, doc_id: str) -> Entry | None:
         return self._context.identity.get((self._mapping.entity, self._mapping.index, doc_id))

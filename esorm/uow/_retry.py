@@ -8,7 +8,7 @@ import random
 from collections.abc import Awaitable, Callable
 from typing import ParamSpec, TypeVar, overload
 
-from esorm.errors import ConflictError
+from esorm.errors import ConflictError, PreconditionFailedError
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -29,7 +29,9 @@ async def run_with_retry(
     again would write that twice. Waits a random time up to
     `base_delay * 2**attempt` (capped at `max_delay`) between attempts: full jitter,
     so contending tasks spread out.
-    The last `ConflictError` is raised when every attempt conflicted.
+    The last `ConflictError` is raised when every attempt conflicted. A
+    `PreconditionFailedError` is raised at once: the version the client expects is stale,
+    and fresh loads would pin the same one again.
     """
     if attempts < 1:
         raise ValueError("attempts must be at least 1")
@@ -40,6 +42,8 @@ async def run_with_retry(
             # a commit that wrote part of its operations cannot be re-run without
             # writing that part twice
             if attempt == attempts - 1 or conflict.written or conflict.written_before:
+                raise
+            if isinstance(conflict, PreconditionFailedError):
                 raise
             await asyncio.sleep(random.uniform(0, min(max_delay, base_delay * 2**attempt)))
     raise AssertionError("unreachable")  # pragma: no cover

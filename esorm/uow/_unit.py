@@ -13,14 +13,16 @@ from typing import Any, Self, TypeVar
 
 from pydantic import BaseModel
 
-from esorm.errors import CommitError, ConflictError, UnitOfWorkStateError
+from esorm.errors import UnitOfWorkStateError
 from esorm.mapping import Registry
 from esorm.repository import (
+    Expected,
     IdentityMap,
     Repository,
     RepositoryContext,
     TaskGuard,
     close_streams,
+    entry_etag,
     pending_changes,
 )
 from esorm.store import DocumentStore, Refresh, as_store
@@ -29,6 +31,7 @@ from esorm.uow._bulk import BulkSettings
 from esorm.uow._doubts import settle_doubts
 from esorm.uow._flush import Flush, FlushHook
 from esorm.uow._outcome import Outcome
+from esorm.uow._preconditions import refusal_of
 from esorm.uow._report import report_commit
 from esorm.uow._retry import run_with_retry
 from esorm.uow._timestamps import TimestampHook
@@ -173,6 +176,17 @@ class UnitOfWork:
         """Schedule deletion of a tracked entity of any registered type."""
         self.repository(type(entity)).remove(entity)
 
+    def pin(self, entity: E, expected: Expected) -> E:
+        """Pin a tracked entity of any registered type to the version a client expects
+        (see `Repository.pin`): its next write is guarded by the client's version."""
+        return self.repository(type(entity)).pin(entity, expected)
+
+    def etag_of(self, entity: BaseModel) -> str | None:
+        """The strong ETag of the version the server last confirmed for a tracked entity;
+        None for one this unit does not track or that was never stored."""
+        entry = self._context.identity.entry_of(entity)
+        return None if entry is None else entry_etag(entry)
+
     def version_of(self, entity: BaseModel) -> tuple[int, int] | None:
         """The (`_seq_no`, `_primary_term`) the server last confirmed for a tracked entity."""
         entry = self._context.identity.entry_of(entity)
@@ -188,31 +202,32 @@ class UnitOfWork:
         Raises:
             ConflictError: some items failed with 409 (stale version, already exists);
                 every other item was written, the failed ones stay pending.
+            PreconditionFailedError: the server refused the write of an entity pinned to
+                a client's version (`pin`), carrying the document's current ETag.
             CommitError: some items failed for other reasons (missing, rejected, mapping).
             TransportFailedError: the connection failed; unconfirmed items stay pending.
             InvalidEntityError: an entity cannot be serialized; nothing was sent.
         """
         with self._context.guard.operation(), span("esorm.commit") as current:
-            started, flush, error = time.perf_counter(), None, None
+            started, flush, error, refusal = time.perf_counter(), None, None, None
             try:
                 flush = await self._flush(refresh)
+                if flush is not None and flush.outcome.failures:
+                    written_before = self._written - flush.outcome.written
+                    context = self._context
+                    refusal = await refusal_of(
+                        context.store, context.identity, flush, written_before
+                    )
             except BaseException as exc:
                 error = exc
                 raise
             finally:
                 report_commit(flush, time.perf_counter() - started, current, error)
+        if refusal is not None:
+            raise refusal
         if flush is None:
             return CommitResult()
         outcome = flush.outcome
-        if outcome.failures:
-            error_class = (
-                ConflictError if all(f.is_conflict for f in outcome.failures) else CommitError
-            )
-            raise error_class(
-                outcome.failures,
-                written=outcome.written,
-                written_before=self._written - outcome.written,
-            )
         return CommitResult(outcome.created, outcome.updated, outcome.deleted, outcome.requests)
 
     async def _flush(self, refresh: Refresh | None) -> Flush | None:
@@ -238,6 +253,8 @@ class UnitOfWork:
         finally:
             self._phase = Phase.ACTIVE
             self._written += flush.outcome.written
+            if self._context.identity.pins:
+                self._context.identity.release_pins()
         return flush
 
     async def rollback(self) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Sequence
 from typing import Annotated
 
 from pydantic import BaseModel, Field
@@ -42,14 +43,24 @@ class Post(BaseModel):
     author: One[User] = One()
     """Loaded by the repository on request; never stored, never makes the post dirty."""
 
-    def edit(self, *, title: str | None = None, body: str | None = None) -> None:
-        """Change title and/or body; every edit that changes something bumps the revision."""
+    def edit(
+        self,
+        *,
+        title: str | None = None,
+        body: str | None = None,
+        tags: Sequence[str] | None = None,
+    ) -> None:
+        """Change title, body and/or tags; every edit that changes something bumps the
+        revision."""
         changed = False
         if title is not None and title != self.title:
             self.title = title
             changed = True
         if body is not None and body != self.body:
             self.body = body
+            changed = True
+        if tags is not None and list(tags) != self.tags:
+            self.tags = list(tags)
             changed = True
         if changed:
             self.revision += 1

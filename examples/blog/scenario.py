@@ -1,4 +1,4 @@
-"""The scripted run: seven steps, each printed with its request count and checked."""
+"""The scripted run: eight steps, each printed with its request count and checked."""
 
 from __future__ import annotations
 
@@ -9,10 +9,12 @@ from dataclasses import dataclass, field
 from typing import Any, TextIO
 
 from elasticsearch import AsyncElasticsearch
+from httpx import ASGITransport, AsyncClient
 
 from esorm import ConflictError, InvalidEntityError
 from esorm.testing import record_requests
 from examples.blog import services
+from examples.blog.app import create_app
 from examples.blog.container import BlogContainer
 from examples.blog.domain import Post, User
 from examples.blog.mapping import POSTS_SORT
@@ -240,6 +242,57 @@ async def deep_iteration(demo: Demo) -> Outcome:
     )
 
 
+async def conditional_http_edits(demo: Demo) -> Outcome:
+    target = demo.posts[1]
+    path = f"/regions/{target.region}/posts/{target.id}"
+    app = create_app(demo.container)
+    transport = ASGITransport(app=app)
+    with record_requests(demo.client) as log:
+        async with AsyncClient(transport=transport, base_url="http://blog") as http:
+            alice, bob = await http.get(path), await http.get(path)
+            alices = await http.put(
+                path, json=_content(alice.json(), title="Title by Alice"), headers=_if(alice)
+            )
+            stale = await http.put(
+                path, json=_content(bob.json(), body="Body by Bob"), headers=_if(bob)
+            )
+            again = await http.get(path)
+            bobs = await http.put(
+                path, json=_content(again.json(), body="Body by Bob"), headers=_if(again)
+            )
+    statuses = [r.status_code for r in (alice, bob, alices, stale, again, bobs)]
+    check(statuses == [200, 200, 200, 412, 200, 200], f"answers were {statuses}")
+    check(stale.headers["ETag"] == alices.headers["ETag"], "the 412 did not carry the ETag")
+    final = bobs.json()
+    check(
+        (final["title"], final["body"]) == ("Title by Alice", "Body by Bob"),
+        f"an edit was lost: {final['title']!r}, {final['body']!r}",
+    )
+    t1, t2, t3 = alice.headers["ETag"], alices.headers["ETag"], bobs.headers["ETag"]
+    return Outcome(
+        len(log),
+        8,
+        [
+            f"alice and bob GET {path} -> 200, ETag t1",
+            "alice PUT If-Match: t1 -> 200, ETag t2",
+            "bob   PUT If-Match: t1 -> 412, ETag t2 (nothing written)",
+            "bob   GET -> 200, ETag t2; PUT If-Match: t2 -> 200, ETag t3",
+            *(f"{name} = {tag}" for name, tag in (("t1", t1), ("t2", t2), ("t3", t3))),
+            f"revision {final['revision']}: title {final['title']!r} (alice), body "
+            f"{final['body']!r} (bob)",
+        ],
+    )
+
+
+def _content(post: dict[str, Any], **changes: str) -> dict[str, Any]:
+    fields = ("author_id", "title", "body", "tags")
+    return {**{name: post[name] for name in fields}, **changes}
+
+
+def _if(read: Any) -> dict[str, str]:
+    return {"If-Match": read.headers["ETag"]}
+
+
 Step = Callable[[Demo], Awaitable[Outcome]]
 
 STEPS: list[tuple[str, Step]] = [
@@ -250,6 +303,7 @@ STEPS: list[tuple[str, Step]] = [
     ("routed documents", routed_documents),
     ("sorted, paginated listing with its total", paginated_listing),
     ("deep iteration over every post", deep_iteration),
+    ("an HTTP client's stale write answered 412", conditional_http_edits),
 ]
 
 

@@ -11,12 +11,20 @@ from httpx import ASGITransport, AsyncClient
 
 from esorm.errors import ConfigurationError
 from esorm.fastapi import (
+    ETAG_HEADER,
+    EXPOSE_HEADERS,
+    PRECONDITION_HEADERS,
     TOTAL_HEADERS,
     PageResponse,
+    ReadPreconditions,
+    WritePreconditions,
+    conditional_responses,
     pagination_dependency,
+    read_preconditions,
     set_total_headers,
     sort_dependency,
     unit_of_work_dependency,
+    write_preconditions,
 )
 from esorm.query import Page, Pagination, Sort, SortOptions
 from esorm.repository import SearchResult
@@ -112,3 +120,40 @@ except ModuleNotFoundError as error:
 """
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert "pip install 'esorm[fastapi]'" in done.stdout
+
+
+async def test_precondition_dependencies_refuse_before_the_endpoint_runs() -> None:
+    app = FastAPI()
+    ran: list[str] = []
+
+    @app.put("/strict")
+    async def strict(pre: Annotated[WritePreconditions, Depends(write_preconditions())]) -> str:
+        ran.append("strict")
+        return "ok" if pre.create_only or pre.if_match else "?"
+
+    @app.get("/read")
+    async def read(pre: Annotated[ReadPreconditions, Depends(read_preconditions())]) -> str:
+        return str(pre.if_none_match)
+
+    async with AsyncClient(transport=ASGITransport(app=app), base_url="http://test") as client:
+        missing = await client.put("/strict")
+        assert missing.status_code == 428 and "If-Match" in missing.json()["detail"]
+        assert (await client.put("/strict", headers={"If-None-Match": '"a"'})).status_code == 428
+        assert (await client.put("/strict", headers={"If-Match": "bare"})).status_code == 400
+        assert (await client.put("/strict", headers={"If-None-Match": "*"})).json() == "ok"
+        assert (await client.put("/strict", headers={"If-Match": '"a"'})).json() == "ok"
+        assert (await client.get("/read", headers={"If-None-Match": 'W/"a"'})).json() == 'W/"a"'
+        assert (await client.get("/read", headers={"If-None-Match": "a,"})).status_code == 400
+    assert ran == ["strict", "strict"]
+
+
+def test_conditional_responses_document_the_etag_and_the_precondition_statuses() -> None:
+    read = conditional_responses()
+    assert set(read) == {200, 304} and ETAG_HEADER in read[200]["headers"]
+    write = conditional_responses(200, 201, write=True)
+    assert set(write) == {200, 201, 412, 428}
+    assert write[201]["description"] == "Created" and ETAG_HEADER in write[412]["headers"]
+    deleting = conditional_responses(204, write=True, require=False)
+    assert set(deleting) == {412}  # no body, no new version to tag
+    assert set(EXPOSE_HEADERS) == {*TOTAL_HEADERS, ETAG_HEADER}
+    assert set(PRECONDITION_HEADERS) == {"If-Match", "If-None-Match"}
