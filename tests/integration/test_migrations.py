@@ -339,3 +339,28 @@ async def test_the_servers_own_reindex_copies_and_the_switch_follows(
 async def test_a_server_copy_refuses_a_python_transform(es_client: AsyncElasticsearch) -> None:
     with pytest.raises(MigrationError, match="cannot run a Python transform"):
         Migration(es_client, registry_of("x_", ItemV2), ItemV2, copy="server", transform=as_text)
+
+
+async def test_documents_the_new_entity_refuses_can_be_skipped_and_listed(
+    es_client: AsyncElasticsearch, index_prefix: str
+) -> None:
+    v1, v2 = registry_of(index_prefix, ItemV1), registry_of(index_prefix, ItemV2)
+    await seed(es_client, v1, 40)
+
+    def drop_some(source: dict[str, Any]) -> dict[str, Any]:
+        upcast = as_text(source)
+        if source["code"] % 10 == 3:
+            del upcast["code"]  # the new entity requires it: refused
+        return upcast
+
+    report = await Migration(es_client, v2, ItemV2, transform=drop_some, on_invalid="skip").run()
+    assert report.phase is Phase.DONE and report.copied == 36
+    assert sorted(line.split(":")[0] for line in report.skipped) == [
+        "i00003",
+        "i00013",
+        "i00023",
+        "i00033",
+    ]
+    assert all("does not validate as ItemV2" in line for line in report.skipped)
+    stored = await stored_sources(es_client, report.target)
+    assert len(stored) == 36
