@@ -20,7 +20,7 @@ from esorm.mapping import WRITES_FIELD, EntityMapping
 from esorm.migrations._errors import DocumentRefusedError, MigrationError
 from esorm.repository import IdentityMap
 from esorm.store import DocumentStore, Write
-from esorm.uow import BulkSettings, Flush, Status, document_json
+from esorm.uow import BulkSettings, Flush, Operation, Status, document_json
 
 COPY_BULK = BulkSettings(chunk_size=2500)
 """Copies go in larger requests than commits: fewer round trips for the same documents."""
@@ -89,7 +89,7 @@ class Carrier:
                 raise
             self.skipped.append(f"{doc_id}: {exc}")
             return None
-        return Write(
+        return Operation(
             "index",
             self.target,
             doc_id,

@@ -62,8 +62,13 @@ class Flush:
         self._extra: list[Operation] = []
 
     def add(self, write: Write, on_outcome: Callable[[Operation], None] | None = None) -> Operation:
-        """Send a write no tracked entity owns with this flush (from a `before_flush` hook)."""
-        operation = Operation.of(write, on_outcome)
+        """Send a write no tracked entity owns with this flush (from a `before_flush` hook).
+
+        An `Operation` given as the write is sent as it is (no copy).
+        """
+        operation = write if isinstance(write, Operation) else Operation.of(write, on_outcome)
+        if on_outcome is not None:
+            operation.on_outcome = on_outcome
         self._extra.append(operation)
         return operation
 
