@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from esorm.cli._outbox import outbox
 from esorm.cli._watchers import watchers
 
 
@@ -14,6 +15,7 @@ def cli() -> None:
 
 
 cli.add_command(watchers)
+cli.add_command(outbox)
 # later: cli.add_command(indices)  -> `esorm indices plan`
 #        cli.add_command(migrate)  -> `esorm migrate run|status|...`
 

@@ -9,6 +9,7 @@ from dependency_injector import containers, providers
 from elasticsearch import AsyncElasticsearch
 
 from esorm.client import ConnectionSettings, create_client, wait_until_ready
+from esorm.events import MessageBus
 from esorm.mapping import Registry
 from esorm.uow import UnitOfWork
 
@@ -28,6 +29,10 @@ async def client_lifecycle(
 class EsormContainer(containers.DeclarativeContainer):
     """Wires settings -> client -> unit of work; provide `registry`, override `unit_of_work`.
 
+    `bus` is the `MessageBus` units of work hand their confirmed events to (None: no
+    dispatch); replace it with a Singleton of your bus, and pass `bus=EsormContainer.bus`
+    in your own `unit_of_work` factory.
+
     The client is a plain Singleton (creating one does no I/O), so `unit_of_work()` stays
     synchronous; `lifecycle` is the async Resource that waits for the server at
     `await container.init_resources()` and closes the client at
@@ -40,6 +45,7 @@ class EsormContainer(containers.DeclarativeContainer):
     client = providers.Singleton(create_client, settings)
     lifecycle = providers.Resource(client_lifecycle, client=client, wait=wait_for_server)
     registry = providers.Dependency(instance_of=Registry)
+    bus: providers.Provider[MessageBus | None] = providers.Object(None)
     if TYPE_CHECKING:
         # dependency-injector types these "an awaitable or None"; called without a
         # resource type they include the async `lifecycle`, so they return an awaitable.
@@ -65,4 +71,4 @@ class EsormContainer(containers.DeclarativeContainer):
     else:
         # Hidden from type checkers: a subclass's `unit_of_work = providers.Factory(MyUow, ...)`
         # then types `container.unit_of_work()` as `MyUow`, not as the base's `UnitOfWork`.
-        unit_of_work = providers.Factory(UnitOfWork, client=client, registry=registry)
+        unit_of_work = providers.Factory(UnitOfWork, client=client, registry=registry, bus=bus)

@@ -10,14 +10,17 @@ delivers, at least once, what a crash between commit and dispatch left behind
 from esorm.outbox._relay import Clock, OutboxRelay
 from esorm.outbox._report import RelayReport, Undeliverable
 from esorm.outbox._schedule import BACKOFF_CAP, claimed, is_due, settled
+from esorm.outbox._serve import STOP_SIGNALS, serve_relay
 
 __all__ = [
     "BACKOFF_CAP",
+    "STOP_SIGNALS",
     "Clock",
     "OutboxRelay",
     "RelayReport",
     "Undeliverable",
     "claimed",
     "is_due",
+    "serve_relay",
     "settled",
 ]

@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import datetime
 import functools
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -44,6 +45,8 @@ if TYPE_CHECKING:
     from elasticsearch import AsyncElasticsearch
 
 Clock = Callable[[], datetime.datetime]
+
+_log = logging.getLogger("esorm.outbox")
 
 _DUE = f"{OUTBOX_FIELD}.due"
 
@@ -160,6 +163,8 @@ class OutboxRelay:
         stop = stop or asyncio.Event()
         while not stop.is_set():
             report = await self.run_once(limit=limit)
+            if report.documents or not report.ok:
+                _log.info("outbox relay pass: %s", report)
             if report.more:
                 continue
             with contextlib.suppress(TimeoutError):
