@@ -188,7 +188,10 @@ async def test_a_failing_handler_leaves_the_commit_written_and_the_others_run(
             result = await uow.commit()
     assert result.created == 2
     assert [m.event.title for m in recorder.messages] == ["T1", "T2"]  # the other one ran
-    assert [str(f.error) for f in result.dispatched.failures] == ["cannot handle T1", "cannot handle T2"]
+    assert [str(f.error) for f in result.dispatched.failures] == [
+        "cannot handle T1",
+        "cannot handle T2",
+    ]
     assert result.dispatched.delivered == () and not result.dispatched.ok
     assert reported == list(result.dispatched.failures)
     assert "event handler" in caplog.text and "broken" in caplog.text
