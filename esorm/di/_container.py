@@ -9,7 +9,6 @@ from dependency_injector import containers, providers
 from elasticsearch import AsyncElasticsearch
 
 from esorm.client import ConnectionSettings, create_client, wait_until_ready
-from esorm.events import MessageBus
 from esorm.mapping import Registry
 from esorm.uow import UnitOfWork
 
@@ -45,7 +44,6 @@ class EsormContainer(containers.DeclarativeContainer):
     client = providers.Singleton(create_client, settings)
     lifecycle = providers.Resource(client_lifecycle, client=client, wait=wait_for_server)
     registry = providers.Dependency(instance_of=Registry)
-    bus: providers.Provider[MessageBus | None] = providers.Object(None)
     if TYPE_CHECKING:
         # dependency-injector types these "an awaitable or None"; called without a
         # resource type they include the async `lifecycle`, so they return an awaitable.
@@ -70,5 +68,7 @@ class EsormContainer(containers.DeclarativeContainer):
 
     else:
         # Hidden from type checkers: a subclass's `unit_of_work = providers.Factory(MyUow, ...)`
-        # then types `container.unit_of_work()` as `MyUow`, not as the base's `UnitOfWork`.
+        # then types `container.unit_of_work()` as `MyUow`, not as the base's `UnitOfWork`,
+        # and its `bus = providers.Singleton(make_bus)` as a `MessageBus`, not an optional one.
+        bus = providers.Object(None)
         unit_of_work = providers.Factory(UnitOfWork, client=client, registry=registry, bus=bus)
