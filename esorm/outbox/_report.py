@@ -59,8 +59,22 @@ class RelayReport:
         return not (self.failures or self.undeliverable or self.undelivered)
 
     def __str__(self) -> str:
-        return (
-            f"{len(self.delivered)} events delivered from {self.documents} documents, "
-            f"{len(self.failures)} handler failures, {len(self.undeliverable)} undeliverable, "
-            f"{self.parked} parked, {self.skipped} skipped" + (", more due" if self.more else "")
-        )
+        parts = [
+            f"{_count(len(self.delivered), 'event')} delivered from "
+            f"{_count(self.documents, 'document')}",
+            _count(len(self.failures), "handler failure"),
+        ]
+        for count, what in (
+            (len(self.undeliverable), "undeliverable"),
+            (len(self.undelivered), "past the chain bound"),
+            (self.parked, "parked"),
+            (self.skipped, "skipped"),
+            (len(self.unreadable), "unreadable"),
+        ):
+            if count:
+                parts.append(f"{count} {what}")
+        return ", ".join(parts) + (", more due" if self.more else "")
+
+
+def _count(number: int, word: str) -> str:
+    return f"{number} {word}{'' if number == 1 else 's'}"

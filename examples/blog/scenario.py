@@ -1,4 +1,4 @@
-"""The scripted run: seven steps, each printed with its request count and checked."""
+"""The scripted run: nine steps, each printed with its request count and checked."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from esorm.testing import record_requests
 from examples.blog import services
 from examples.blog.container import BlogContainer
 from examples.blog.domain import Post, User
+from examples.blog.event_steps import published_event_handled, relayed_after_a_crash
 from examples.blog.mapping import POSTS_SORT
 from examples.blog.report import (
     CheckFailed,
@@ -250,6 +251,8 @@ STEPS: list[tuple[str, Step]] = [
     ("routed documents", routed_documents),
     ("sorted, paginated listing with its total", paginated_listing),
     ("deep iteration over every post", deep_iteration),
+    ("a post's event, handled after the commit", published_event_handled),
+    ("crash before dispatch; the outbox relay delivers", relayed_after_a_crash),
 ]
 
 

@@ -126,7 +126,7 @@ async def test_one_pass_delivers_what_waits_and_the_next_finds_nothing(
     await ship(es_client, app, "o1", "o2")
     code, out, err = await relay(app, esorm_server, index_prefix)
     assert code == 0, out + err
-    assert "outbox relay: 2 events delivered from 2 documents, 0 handler failures" in out
+    assert "outbox relay: 2 events delivered from 2 documents, 0 handler failures\n" in out
     assert await receipts(es_client, index_prefix) == ["o1", "o2"]
     code, out, err = await relay(app, esorm_server, index_prefix)
     assert code == 0 and "outbox relay: 0 events delivered from 0 documents" in out
@@ -139,7 +139,7 @@ async def test_a_pass_with_a_failing_handler_exits_1_naming_it(
     await ship(es_client, app, "ok", "poison")
     code, out, err = await relay(app, esorm_server, index_prefix)
     assert code == 1
-    assert "1 events delivered from 2 documents, 1 handler failures" in out
+    assert "1 event delivered from 2 documents, 1 handler failure" in out
     assert "write_receipt failed for" in err and "cannot ship poison" in err
     assert await receipts(es_client, index_prefix) == ["ok"]
 
