@@ -341,8 +341,9 @@ class UnitOfWork:
                 entry = self._context.identity.entry_of(entity)
                 if entry is None or not entry.mapping.outbox:
                     raise UnitOfWorkStateError(
-                        f"{type(entity).__name__} {entry.id if entry else ''!r} is not a "
-                        f"tracked entity of a type registered with outbox=True"
+                        f"rewrite_outbox takes entities this unit of work tracks, of types "
+                        f"registered with outbox=True; got a {type(entity).__name__} that is "
+                        f"{'not tracked' if entry is None else 'registered without outbox'}"
                     )
                 entries.append((entry, rewrite))
             return await self._rewriter(self._bulk.refresh)(entries)

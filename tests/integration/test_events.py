@@ -93,6 +93,10 @@ async def test_nothing_is_handled_after_a_rollback_or_leaving_without_commit(
         with record_requests(es_client) as log:
             await uow.commit()
         assert len(log) == 0
+        uow.articles.add(article).publish()  # added and removed again: it never existed
+        uow.articles.remove(article)
+        assert recorded_events(article) == ()
+        assert (await uow.commit()).written == 0
     assert recorder.messages == []
 
 
