@@ -248,10 +248,9 @@ class UnitOfWork:
                 flush = await self._traced_flush(refresh, events)
             except EsormError:
                 # a transport failure after some chunks were confirmed: theirs go out
-                await dispatch_confirmed(self._bus, events, self._rewriter(refresh))
+                await self._dispatch(events, refresh)
                 raise
-            dispatched = await dispatch_confirmed(self._bus, events, self._rewriter(refresh))
-            result = self._result(flush, dispatched)
+            result = self._result(flush, await self._dispatch(events, refresh))
             for after in self._after_commit:
                 await call_hook(after, self, result)
             return result
@@ -267,6 +266,11 @@ class UnitOfWork:
             finally:
                 report_commit(flush, time.perf_counter() - started, current, error)
         return flush
+
+    async def _dispatch(self, events: EventsHook | None, refresh: Refresh) -> DispatchReport:
+        if events is None or not events.messages:
+            return DispatchReport()
+        return await dispatch_confirmed(self._bus, events, self._rewriter(refresh))
 
     def _result(self, flush: Flush | None, dispatched: DispatchReport) -> CommitResult:
         if flush is None:
