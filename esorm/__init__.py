@@ -1,8 +1,9 @@
 """esorm: async persistence for Elasticsearch in Domain-Driven-Design style.
 
 Plain pydantic entities, a registry beside them, repositories with an identity map,
-and a unit of work that flushes every change through `_bulk` and reports conflicts
-per entity. The names here are the everyday API; each subpackage exports more.
+a unit of work that flushes every change through `_bulk` and reports conflicts per
+entity, and a message bus for the domain events of what it wrote. The names here are
+the everyday API; each subpackage exports more.
 """
 
 from esorm.client import ConnectionSettings, connect, create_client
@@ -28,8 +29,10 @@ from esorm.errors import (
     VersionMismatchError,
     WriteFailure,
 )
+from esorm.events import EventChainError, Message, MessageBus
 from esorm.indices import IndexManager, IndexTemplate
 from esorm.mapping import EntityMapping, Registry, Timestamps
+from esorm.outbox import OutboxRelay
 from esorm.repository import Found, HitStream, Repository, SearchResult
 from esorm.uow import CommitResult, UnitOfWork, retry_on_conflict, run_with_retry
 
@@ -42,6 +45,7 @@ __all__ = [
     "ConnectionSettings",
     "EntityMapping",
     "EsormError",
+    "EventChainError",
     "Found",
     "HitStream",
     "IndexManager",
@@ -51,8 +55,11 @@ __all__ = [
     "InvalidETagError",
     "InvalidEntityError",
     "MappingError",
+    "Message",
+    "MessageBus",
     "NotFoundError",
     "NotRegisteredError",
+    "OutboxRelay",
     "PreconditionFailedError",
     "QueryError",
     "Registry",

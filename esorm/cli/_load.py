@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import inspect
 import os
 import sys
 from collections.abc import Iterable
@@ -10,6 +11,7 @@ from typing import Any
 
 import click
 
+from esorm.events import MessageBus
 from esorm.mapping import Registry
 from esorm.watchers import Watch
 
@@ -65,3 +67,20 @@ def load_watches(spec: str) -> list[Watch]:
             param_hint="--watches",
         )
     return watches
+
+
+async def load_bus(spec: str, client: Any) -> MessageBus:
+    """The `MessageBus` a `--bus` names: a bus, or a function of the connected client
+    returning one (or an awaitable of one), so handlers can open units of work on it."""
+    value = load_object(spec, "--bus")
+    if not isinstance(value, MessageBus) and callable(value):
+        value = value(client)
+        if inspect.isawaitable(value):
+            value = await value
+    if not isinstance(value, MessageBus):
+        raise click.BadParameter(
+            f"{spec!r} is a {type(value).__name__}, not an esorm MessageBus (or a function "
+            f"of the client returning one)",
+            param_hint="--bus",
+        )
+    return value

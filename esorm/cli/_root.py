@@ -6,6 +6,7 @@ import click
 
 from esorm.cli._indices import indices
 from esorm.cli._migrate import migrate
+from esorm.cli._outbox import outbox
 from esorm.cli._watchers import watchers
 
 
@@ -18,6 +19,7 @@ def cli() -> None:
 cli.add_command(indices)
 cli.add_command(migrate)
 cli.add_command(watchers)
+cli.add_command(outbox)
 
 
 def main() -> None:

@@ -28,6 +28,10 @@ async def client_lifecycle(
 class EsormContainer(containers.DeclarativeContainer):
     """Wires settings -> client -> unit of work; provide `registry`, override `unit_of_work`.
 
+    `bus` is the `MessageBus` units of work hand their confirmed events to (None: no
+    dispatch); replace it with a Singleton of your bus, and pass `bus=EsormContainer.bus`
+    in your own `unit_of_work` factory.
+
     The client is a plain Singleton (creating one does no I/O), so `unit_of_work()` stays
     synchronous; `lifecycle` is the async Resource that waits for the server at
     `await container.init_resources()` and closes the client at
@@ -64,5 +68,7 @@ class EsormContainer(containers.DeclarativeContainer):
 
     else:
         # Hidden from type checkers: a subclass's `unit_of_work = providers.Factory(MyUow, ...)`
-        # then types `container.unit_of_work()` as `MyUow`, not as the base's `UnitOfWork`.
-        unit_of_work = providers.Factory(UnitOfWork, client=client, registry=registry)
+        # then types `container.unit_of_work()` as `MyUow`, not as the base's `UnitOfWork`,
+        # and its `bus = providers.Singleton(make_bus)` as a `MessageBus`, not an optional one.
+        bus = providers.Object(None)
+        unit_of_work = providers.Factory(UnitOfWork, client=client, registry=registry, bus=bus)

@@ -1,5 +1,6 @@
 """Building blocks entities may use; imports pydantic only, never elasticsearch."""
 
+from esorm.domain._events import Aggregate, RecordedEvent, forget_events, recorded_events
 from esorm.domain._geo import GeoPoint
 from esorm.domain._ids import new_id
 from esorm.domain._lazy import Many, One, Related
@@ -24,6 +25,7 @@ from esorm.domain._markers import (
 )
 
 __all__ = [
+    "Aggregate",
     "Binary",
     "Byte",
     "DenseVector",
@@ -40,10 +42,13 @@ __all__ = [
     "Mapped",
     "Nested",
     "One",
+    "RecordedEvent",
     "Related",
     "ScaledFloat",
     "Short",
     "Text",
     "UnsignedLong",
+    "forget_events",
     "new_id",
+    "recorded_events",
 ]

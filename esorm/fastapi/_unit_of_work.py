@@ -8,6 +8,7 @@ from typing import Any, TypeVar, overload
 from dependency_injector import containers
 
 from esorm.errors import ConfigurationError
+from esorm.events import MessageBus
 from esorm.uow import UnitOfWork
 
 U = TypeVar("U", bound=UnitOfWork)
@@ -15,16 +16,18 @@ U = TypeVar("U", bound=UnitOfWork)
 
 @overload
 def unit_of_work_dependency(
-    source: containers.Container,
+    source: containers.Container, *, bus: MessageBus | None = None
 ) -> Callable[[], AsyncIterator[UnitOfWork]]: ...
 
 
 @overload
-def unit_of_work_dependency(source: Callable[[], U]) -> Callable[[], AsyncIterator[U]]: ...
+def unit_of_work_dependency(
+    source: Callable[[], U], *, bus: MessageBus | None = None
+) -> Callable[[], AsyncIterator[U]]: ...
 
 
 def unit_of_work_dependency(
-    source: containers.Container | Callable[[], Any],
+    source: containers.Container | Callable[[], Any], *, bus: MessageBus | None = None
 ) -> Callable[[], AsyncIterator[Any]]:
     """A FastAPI yield dependency giving each request a fresh, entered unit of work.
 
@@ -33,6 +36,11 @@ def unit_of_work_dependency(
     The endpoint commits explicitly; leaving the request without `commit()`, or with an
     error, discards what it did. Create the dependency once and reuse it, so all
     dependencies of one request share the same unit of work.
+
+    Args:
+        bus: the `MessageBus` each request's unit of work hands its confirmed events to,
+            in place of the one the factory gave it (a container's `bus`, by default);
+            handlers run inside the endpoint's `commit()`.
     """
     factory = _factory(source)
 
@@ -42,6 +50,8 @@ def unit_of_work_dependency(
             raise ConfigurationError(
                 f"the unit-of-work factory returned {type(uow).__name__}, not a UnitOfWork"
             )
+        if bus is not None:
+            uow.bus = bus
         async with uow:
             yield uow
 

@@ -6,11 +6,13 @@ from esorm.mapping._entity import (
     RECENT_WRITES,
     WRITES_FIELD,
     WRITES_MAPPING,
+    EntityHook,
     EntityMapping,
     Timestamps,
     id_problem,
 )
 from esorm.mapping._fields import build_mapping, build_properties
+from esorm.mapping._outbox import OUTBOX_FIELD, OUTBOX_MAPPING
 from esorm.mapping._registry import Registry
 from esorm.mapping._relation_specs import (
     ByQuery,
@@ -25,10 +27,13 @@ from esorm.mapping._relation_specs import (
 
 __all__ = [
     "MAX_ID_BYTES",
+    "OUTBOX_FIELD",
+    "OUTBOX_MAPPING",
     "RECENT_WRITES",
     "WRITES_FIELD",
     "WRITES_MAPPING",
     "ByQuery",
+    "EntityHook",
     "EntityMapping",
     "Registry",
     "Relation",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -14,12 +15,15 @@ from esorm.domain import new_id
 from esorm.errors import InvalidEntityError
 from esorm.mapping._annotations import type_name
 from esorm.mapping._computed import drop_computed
+from esorm.mapping._outbox import OUTBOX_FIELD, OUTBOX_MAPPING
 from esorm.mapping._relation_specs import Relation
 
 E = TypeVar("E", bound=BaseModel)
 
 IdFunction = Callable[[Any], "str | None"]
 RoutingFunction = Callable[[Any], "str | None"]
+EntityHook = Callable[[Any], None]
+"""A per-type lifecycle hook: called with the entity (`before_write`, `after_load`)."""
 
 MAX_ID_BYTES = 512
 
@@ -63,6 +67,11 @@ class EntityMapping(Generic[E]):
         dynamic_templates: the mapping's root `dynamic_templates` (values of dict fields).
         computed: where stored documents hold computed fields that reading must drop
             (models refusing or keeping extras); empty when there is nothing to drop.
+        records_events: the entity is an `Aggregate`, which records domain events.
+        outbox: its documents keep their undelivered events (`OUTBOX_FIELD`).
+        before_write: called with each entity a commit is about to write (not deletes);
+            raising refuses the whole commit before anything is sent.
+        after_load: called with each entity built from a stored document.
     """
 
     entity: type[E]
@@ -94,6 +103,10 @@ class EntityMapping(Generic[E]):
     relation_depth: int = 1
     dynamic_templates: tuple[Mapping[str, Any], ...] = field(default=(), repr=False)
     computed: Mapping[str, Any] = field(default_factory=dict, repr=False)
+    records_events: bool = False
+    outbox: bool = False
+    before_write: EntityHook | None = field(default=None, repr=False)
+    after_load: EntityHook | None = field(default=None, repr=False)
 
     @property
     def max_result_window(self) -> int:
@@ -220,9 +233,10 @@ class EntityMapping(Generic[E]):
 
     def index_body(self) -> dict[str, Any]:
         """Settings and mappings for creating this entity's index."""
-        mappings: dict[str, Any] = {
-            "properties": {**self.properties, WRITES_FIELD: dict(WRITES_MAPPING)}
-        }
+        properties = {**self.properties, WRITES_FIELD: dict(WRITES_MAPPING)}
+        if self.outbox:
+            properties[OUTBOX_FIELD] = copy.deepcopy(dict(OUTBOX_MAPPING))
+        mappings: dict[str, Any] = {"properties": properties}
         if self.dynamic is not None:
             mappings["dynamic"] = self.dynamic
         if self.dynamic_templates:

@@ -9,12 +9,14 @@ from typing import Any, TypeVar
 from pydantic import BaseModel
 
 from esorm._internal.types import stored_name
+from esorm.domain import Aggregate
 from esorm.errors import MappingError, NotRegisteredError
 from esorm.mapping._computed import computed_plan
 from esorm.mapping._contents import float_fields, model_fields_nested
 from esorm.mapping._descriptions import collect_descriptions
 from esorm.mapping._entity import (
     WRITES_FIELD,
+    EntityHook,
     EntityMapping,
     IdFunction,
     RoutingFunction,
@@ -23,6 +25,7 @@ from esorm.mapping._entity import (
 from esorm.mapping._fields import build_mapping
 from esorm.mapping._mutability import mutable_fields
 from esorm.mapping._names import check_index_name, default_index_name
+from esorm.mapping._outbox import OUTBOX_FIELD
 from esorm.mapping._relation_specs import (
     Relation,
     check_default_loads,
@@ -33,6 +36,11 @@ from esorm.mapping._relation_specs import (
 E = TypeVar("E", bound=BaseModel)
 
 _DEFAULT_ID = "id"
+
+_RESERVED = {
+    WRITES_FIELD: "esorm keeps the ids of each document's latest writes there",
+    OUTBOX_FIELD: "esorm keeps the undelivered events of outbox entities there",
+}
 
 
 class Registry:
@@ -45,6 +53,8 @@ class Registry:
     def __init__(self, *, prefix: str = "") -> None:
         self._prefix = prefix
         self._mappings: dict[type[BaseModel], EntityMapping[Any]] = {}
+        self._event_sources: tuple[EntityMapping[Any], ...] | None = ()
+        self._write_checks = False
 
     @property
     def prefix(self) -> str:
@@ -67,6 +77,9 @@ class Registry:
         relations: Mapping[str, Relation[Any]] | None = None,
         load: Sequence[str] | None = None,
         relation_depth: int | None = None,
+        outbox: bool = False,
+        before_write: EntityHook | None = None,
+        after_load: EntityHook | None = None,
     ) -> EntityMapping[E]:
         """Record how `entity` is stored; registering the same class again must agree.
 
@@ -86,30 +99,43 @@ class Registry:
                 `by_query`, to targets registered before (or `entity`; else see `relate`).
             load: relation paths (`"posts.author"`) loaded whenever a read names none.
             relation_depth: how many hops default loads follow (default 1).
+            outbox: keep an `Aggregate`'s undelivered events in its document (`esorm.outbox`).
+            before_write: called with each entity a commit writes (not deletes), timestamps
+                set; raising refuses the whole commit before anything is sent.
+            after_load: called with each entity built from a stored document.
         """
-        _check_entity_class(entity)
-        mapping = self._build(
-            entity,
-            index=index,
-            id=id,
-            routing=routing,
-            settings=settings,
-            fields=fields,
-            timestamps=timestamps,
-            dynamic=dynamic,
+        _check_entity_class(entity, outbox)
+        built = self._build(
+            entity, index=index, id=id, routing=routing, settings=settings, fields=fields
         )
         mapping = dataclasses.replace(
-            mapping,
+            built,
+            timestamps=_timestamps_of(entity, timestamps),
+            dynamic=dynamic,
             default_sort=default_sort,
-            routing_for_id=_routing_for_id(mapping, routing_for_id),
+            routing_for_id=_routing_for_id(built, routing_for_id),
+            records_events=issubclass(entity, Aggregate),
+            outbox=outbox,
+            before_write=before_write,
+            after_load=after_load,
         )
-        existing = self._mappings.get(entity)
+        return self._record(mapping, relations, load, relation_depth)
+
+    def _record(
+        self,
+        mapping: EntityMapping[E],
+        relations: Mapping[str, Relation[Any]] | None,
+        load: Sequence[str] | None,
+        depth: int | None,
+    ) -> EntityMapping[E]:
+        """Keep a new registration (the first one, when it agrees with it)."""
+        existing = self._mappings.get(mapping.entity)
         if existing is not None:
-            _check_same(existing, mapping, relations, load, relation_depth)
+            _check_same(existing, mapping, relations, load, depth)
             return existing
-        if relations or load is not None or relation_depth is not None:
-            mapping = self._with_relations(mapping, relations or {}, load, relation_depth)
-        self._mappings[entity] = mapping
+        if relations or load is not None or depth is not None:
+            mapping = self._with_relations(mapping, relations or {}, load, depth)
+        self._put(mapping.entity, mapping)
         return mapping
 
     def relate(
@@ -125,7 +151,7 @@ class Registry:
         Arguments as for `register`; `load` and `relation_depth` replace earlier values.
         """
         mapping = self._with_relations(self.mapping_for(entity), relations, load, relation_depth)
-        self._mappings[entity] = mapping
+        self._put(entity, mapping)
         return mapping
 
     def mapping_for(self, entity: type[E]) -> EntityMapping[E]:
@@ -137,6 +163,21 @@ class Registry:
                 f"{getattr(entity, '__name__', entity)!r} is not registered; call "
                 f"registry.register({getattr(entity, '__name__', 'Entity')}, ...) first"
             ) from None
+
+    @property
+    def event_sources(self) -> tuple[EntityMapping[Any], ...]:
+        """The mappings of entity types that record domain events, in registration order."""
+        sources = self._event_sources
+        if sources is None:
+            sources = self._event_sources = tuple(
+                m for m in self._mappings.values() if m.records_events
+            )
+        return sources
+
+    @property
+    def write_checks(self) -> bool:
+        """True when some registered type has a `before_write` hook."""
+        return self._write_checks
 
     def __contains__(self, entity: object) -> bool:
         return entity in self._mappings
@@ -152,8 +193,13 @@ class Registry:
         copy = Registry(prefix=prefix)
         for entity, mapping in self._mappings.items():
             full = check_index_name(prefix + mapping.base_index, owner=entity.__name__)
-            copy._mappings[entity] = dataclasses.replace(mapping, index=full)
+            copy._put(entity, dataclasses.replace(mapping, index=full))
         return copy
+
+    def _put(self, entity: type[BaseModel], mapping: EntityMapping[Any]) -> None:
+        self._mappings[entity] = mapping
+        self._event_sources = None  # worked out again when next asked for
+        self._write_checks = any(m.before_write is not None for m in self._mappings.values())
 
     # -- building ---------------------------------------------------------------------------
 
@@ -195,8 +241,6 @@ class Registry:
         routing: RoutingFunction | None,
         settings: Mapping[str, Any] | None,
         fields: Mapping[str, Mapping[str, Any]] | None,
-        timestamps: bool | Timestamps,
-        dynamic: str | bool | None,
     ) -> EntityMapping[E]:
         name = entity.__name__
         base_index = index if index is not None else default_index_name(name)
@@ -209,8 +253,6 @@ class Registry:
         unknown = sorted(set(overrides) - set(model_fields))
         if unknown:
             raise MappingError(f"{name}: field overrides name unknown fields {unknown}")
-
-        stamps = _timestamps_of(entity, timestamps)
 
         properties, templates = build_mapping(entity, overrides)
         stored_names = {
@@ -226,8 +268,8 @@ class Registry:
             routing_function=routing,
             settings=dict(settings or {}),
             field_overrides=overrides,
-            timestamps=stamps,
-            dynamic=dynamic,
+            timestamps=None,
+            dynamic=None,
             properties=properties,
             dynamic_templates=tuple(templates),
             computed=computed_plan(entity),
@@ -242,16 +284,21 @@ class Registry:
 
 def _check_reserved(name: str, stored_names: Mapping[str, str]) -> None:
     for field_name, stored in stored_names.items():
-        if stored == WRITES_FIELD:
+        if stored in _RESERVED:
             raise MappingError(
-                f"{name}.{field_name}: {WRITES_FIELD!r} is reserved: esorm keeps the ids of "
-                f"each document's latest writes there; name the field otherwise"
+                f"{name}.{field_name}: {stored!r} is reserved: {_RESERVED[stored]}; "
+                f"name the field otherwise"
             )
 
 
-def _check_entity_class(entity: type[BaseModel]) -> None:
+def _check_entity_class(entity: type[BaseModel], outbox: bool = False) -> None:
     if not (isinstance(entity, type) and issubclass(entity, BaseModel)):
         raise MappingError(f"{entity!r} is not a pydantic model class")
+    if outbox and not issubclass(entity, Aggregate):
+        raise MappingError(
+            f"{entity.__name__}: outbox=True keeps the events an entity records, but "
+            f"{entity.__name__} records none; derive it from esorm.domain.Aggregate"
+        )
     if not entity.__pydantic_complete__:
         # e.g. `posts: Many["Post"]` declared before Post: resolve it now if Post exists
         entity.model_rebuild(raise_errors=False)
@@ -332,4 +379,7 @@ def _registration_key(mapping: EntityMapping[Any]) -> tuple[Any, ...]:
         mapping.dynamic,
         repr(mapping.default_sort),
         mapping.routing_for_id,
+        mapping.outbox,
+        mapping.before_write,
+        mapping.after_load,
     )

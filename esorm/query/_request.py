@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, TypedDict
 
 from esorm._internal.frozen import FrozenMap, freeze, thaw
 from esorm.errors import QueryError
-from esorm.mapping import WRITES_FIELD
+from esorm.mapping import OUTBOX_FIELD, WRITES_FIELD
 from esorm.query._query import Query, QueryLike, as_query
 from esorm.query._sort import Sort, SortLike, _as_sort, to_sort_list
 
@@ -36,14 +36,14 @@ def source_body(source: SourceFilter | None) -> dict[str, list[str]] | None:
     """The `_source` object of a request body for a filter, or None for the whole source.
 
     Included fields always bring the ids of the document's latest writes, which its
-    next write carries on (`WRITES_FIELD`).
+    next write carries on (`WRITES_FIELD`), and any undelivered events (`OUTBOX_FIELD`).
     """
     if source is None:
         return None
     includes, excludes = source
     body: dict[str, list[str]] = {}
     if includes:
-        body["includes"] = [*includes, WRITES_FIELD]
+        body["includes"] = [*includes, WRITES_FIELD, OUTBOX_FIELD]
     if excludes:
         body["excludes"] = list(excludes)
     return body

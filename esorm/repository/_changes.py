@@ -6,6 +6,7 @@ from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from esorm.domain import forget_events
 from esorm.errors import InvalidEntityError
 from esorm.mapping import EntityMapping
 from esorm.repository._identity import Entry, IdentityMap, Pin, State
@@ -154,7 +155,8 @@ def _write_unguarded(entry: Entry) -> None:
 
 
 def mark_removed(identity: IdentityMap, mapping: EntityMapping[E], entity: E) -> None:
-    """Schedule a tracked entity's deletion; a never-written one is simply forgotten."""
+    """Schedule a tracked entity's deletion; a never-written one is simply forgotten, with
+    the events it recorded."""
     entry = identity.entry_of(entity)
     if entry is None:
         raise InvalidEntityError(
@@ -165,6 +167,8 @@ def mark_removed(identity: IdentityMap, mapping: EntityMapping[E], entity: E) ->
         # never written, or put without ever loading the document: no stored version
         # anyone here saw, so removing it only forgets the pending write
         identity.discard(entry)
+        if entry.state is State.NEW:
+            forget_events(entity)
     else:
         entry.state = State.REMOVED
 

@@ -9,7 +9,7 @@ from typing import Any, NamedTuple, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from esorm.errors import InvalidEntityError, UnreadableDocumentError
-from esorm.mapping import WRITES_FIELD, EntityMapping
+from esorm.mapping import OUTBOX_FIELD, WRITES_FIELD, EntityMapping
 from esorm.query import SourceFilter
 from esorm.repository._identity import Entry, IdentityMap, State
 from esorm.repository._pins import check_pin_kept
@@ -22,11 +22,27 @@ class _Reading(NamedTuple):
     """What hydrating hits of one entity type needs, worked out once per mapping."""
 
     validate: Callable[..., Any]
-    drop_computed: Callable[[Mapping[str, Any]], dict[str, Any]] | None
+    drop: Callable[[Mapping[str, Any]], dict[str, Any]] | None
+    """Drops what validation must not see: computed fields, an outbox's events."""
     relation_fields: set[str] | None
     deep: frozenset[str]
     id_source: str | None
     routing_of: Callable[[Any], str | None] | None
+    outbox: bool
+    after_load: Callable[[Any], None] | None
+
+
+def _dropping(mapping: EntityMapping[Any]) -> Callable[[Mapping[str, Any]], dict[str, Any]] | None:
+    """A copy of a source without computed fields and undelivered events, when it has any
+    (the source itself keeps the events, for the entry)."""
+    if not mapping.outbox:
+        return mapping.drop_computed if mapping.computed else None
+    computed = mapping.drop_computed if mapping.computed else dict
+
+    def drop(source: Mapping[str, Any]) -> dict[str, Any]:
+        return computed({k: v for k, v in source.items() if k != OUTBOX_FIELD})
+
+    return drop
 
 
 @functools.lru_cache(maxsize=256)
@@ -35,11 +51,13 @@ def _reading(mapping: EntityMapping[Any]) -> _Reading:
     id_field = mapping.id_field
     return _Reading(
         validate=mapping.entity.__pydantic_validator__.validate_python,
-        drop_computed=mapping.drop_computed if mapping.computed else None,
+        drop=_dropping(mapping),
         relation_fields=relations,
         deep=mapping.mutable - relations if relations else mapping.mutable,
         id_source=mapping.stored_names[id_field] if id_field and mapping.fills_id else None,
         routing_of=mapping.routing_of if mapping.routed else None,
+        outbox=mapping.outbox,
+        after_load=mapping.after_load,
     )
 
 
@@ -54,13 +72,11 @@ def hydrate_all(
     skip_removed: bool = True,
     unreadable: list[UnreadableDocumentError] | None = None,
 ) -> list[E]:
-    """The tracked entity for each hit: the instance already tracked, or a new clean one.
-
-    Tracked instances come back untouched (unflushed changes survive), removed ones not at
-    all (`skip_removed`), partial ones completed by a full read; `track=False` gives detached
-    entities, for streams. A document that does not validate raises, or is left out and
-    listed in `unreadable` when given. The hot path: one loop, everything bound locally."""
-    validate, drop, relations, deep, id_source, routing_of = _reading(mapping)
+    """The tracked entity for each hit: the instance already tracked (unflushed changes
+    survive; removed ones left out with `skip_removed`, partial ones completed by a full
+    read), or a new clean one; `track=False` gives detached ones, for streams. A document
+    that does not validate raises, or is listed in `unreadable`. The hot path: one loop."""
+    validate, drop, relations, deep, id_source, routing_of, outbox, after_load = _reading(mapping)
     bucket, by_object = identity.bucket(mapping.entity, mapping.index), identity._by_object
     clean = State.CLEAN
     entities: list[E] = []
@@ -69,8 +85,7 @@ def hydrate_all(
         doc_id: str = hit["_id"]
         entry = bucket.get(doc_id)
         if entry is not None:
-            if _reuse(identity, entry, hit, source_filter, skip_removed):
-                append(entry.entity)  # type: ignore[arg-type]
+            _reuse(identity, entry, hit, source_filter, skip_removed, append)
             continue
         source = hit.get("_source") or {}
         writes = source.pop(WRITES_FIELD, ())
@@ -84,24 +99,27 @@ def hydrate_all(
             _unreadable(mapping, hit, source_filter, exc, unreadable)
             continue
         append(entity)
-        if not track:
-            continue
-        doc_routing = routing if routing is not None else hit.get("_routing")
-        if doc_routing is None and routing_of is not None:
-            doc_routing = routing_of(entity)
-        bucket[doc_id] = by_object[id(entity)] = Entry(
-            entity,
-            mapping,
-            hit["_index"],
-            doc_id,
-            doc_routing,
-            clean,
-            hit.get("_seq_no"),
-            hit.get("_primary_term"),
-            take_snapshot(entity, relations, deep),
-            source_filter,
-            writes=tuple(writes),
-        )
+        if track:
+            doc_routing = routing if routing is not None else hit.get("_routing")
+            if doc_routing is None and routing_of is not None:
+                doc_routing = routing_of(entity)
+            entry = bucket[doc_id] = by_object[id(entity)] = Entry(
+                entity,
+                mapping,
+                hit["_index"],
+                doc_id,
+                doc_routing,
+                clean,
+                hit.get("_seq_no"),
+                hit.get("_primary_term"),
+                take_snapshot(entity, relations, deep),
+                source_filter,
+                writes=tuple(writes),
+            )
+            if outbox:
+                entry.outbox = _pending(hit.get("_source"))
+        if after_load is not None:
+            after_load(entity)  # tracked and snapshotted: what it changes is a change
     return entities
 
 
@@ -132,16 +150,17 @@ def _reuse(
     hit: Mapping[str, Any],
     source_filter: SourceFilter | None,
     skip_removed: bool,
-) -> bool:
-    """Whether a hit's already tracked entity belongs in the result (completed if partial;
-    a pinned one only from its pinned version)."""
+    append: Callable[[Any], None],
+) -> None:
+    """Put a hit's already tracked entity in the result (completed if partial; a pinned
+    one only from its pinned version), unless it is removed and removed ones are left out."""
     if entry.state is State.REMOVED and skip_removed:
-        return False
+        return
     if entry.source_filter is not None and source_filter is None:
         if identity.pins:
             check_pin_kept(identity, entry, hit)
         complete(entry, hit)
-    return True
+    append(entry.entity)
 
 
 def complete(entry: Entry, hit: Mapping[str, Any]) -> None:
@@ -159,6 +178,8 @@ def complete(entry: Entry, hit: Mapping[str, Any]) -> None:
         )
     source = dict(hit.get("_source") or {})
     writes = source.pop(WRITES_FIELD, None)
+    pending = _pending(source)
+    source.pop(OUTBOX_FIELD, None)
     full = mapping.from_source(source, entry.id)
     entity = entry.entity
     relations = {name: entity.__dict__[name] for name in mapping.relation_fields or ()}
@@ -173,7 +194,15 @@ def complete(entry: Entry, hit: Mapping[str, Any]) -> None:
     entry.seq_no, entry.primary_term = hit.get("_seq_no"), hit.get("_primary_term")
     entry.source_filter = None
     entry.writes = tuple(writes or ())
+    if mapping.outbox:
+        entry.outbox = pending
     entry.snapshot = entry.take_snapshot()
+
+
+def _pending(source: Mapping[str, Any] | None) -> tuple[Any, ...]:
+    """The undelivered events a document's source holds (`OUTBOX_FIELD`), if any."""
+    stored = source.get(OUTBOX_FIELD) if source else None
+    return tuple(stored.get("events") or ()) if stored else ()
 
 
 def _unreadable(

@@ -92,6 +92,10 @@ class Entry:
     doubt: Doubt | None = None
     """A write of this entry that went out without a readable answer: the next commit
     reads the document back before anything else, to learn whether it was applied."""
+    outbox: tuple[Any, ...] = ()
+    """The undelivered events the document holds as stored (`OUTBOX_FIELD`; each an
+    `esorm.events.StoredEvent`), for entities registered with `outbox=True`: every full
+    write carries them on."""
 
     @property
     def source_filtered(self) -> bool:

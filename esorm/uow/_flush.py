@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Callable, Sequence
-from typing import Protocol
+from typing import Any, Protocol
 
-from esorm.repository import Change, IdentityMap
+from esorm.repository import Change, Entry, IdentityMap
 from esorm.store import DocumentStore, Refresh, Write
 from esorm.uow._bulk import BulkSettings, Sender
 from esorm.uow._markers import new_markers
@@ -60,6 +60,7 @@ class Flush:
         self._settings = settings
         self._hooks = hooks
         self._extra: list[Operation] = []
+        self._beside: dict[int, dict[str, Any]] = {}
 
     def add(self, write: Write, on_outcome: Callable[[Operation], None] | None = None) -> Operation:
         """Send a write no tracked entity owns with this flush (from a `before_flush` hook).
@@ -71,6 +72,11 @@ class Flush:
             operation.on_outcome = on_outcome
         self._extra.append(operation)
         return operation
+
+    def store_beside(self, entry: Entry, name: str, value: Any) -> None:
+        """Write a reserved field (`name`: a JSON-ready value) into a planned entry's document,
+        in the same operation as its change (from a `before_flush` hook; the outbox does)."""
+        self._beside.setdefault(id(entry), {})[name] = value
 
     def confirmed(self) -> list[Operation]:
         """The operations the server confirmed."""
@@ -103,7 +109,12 @@ class Flush:
         operations: list[Operation] = []
         append = operations.append
         markers = new_markers()
-        for entry, kind in self.changes:
-            append(write_for(entry, kind, next(markers)))
+        beside = self._beside
+        if beside:
+            for entry, kind in self.changes:
+                append(write_for(entry, kind, next(markers), beside.get(id(entry))))
+        else:
+            for entry, kind in self.changes:
+                append(write_for(entry, kind, next(markers)))
         operations.extend(self._extra)
         return operations

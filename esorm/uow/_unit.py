@@ -6,16 +6,18 @@ import datetime
 import enum
 import time
 import typing
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, Self, TypeVar
 
 from pydantic import BaseModel
 
-from esorm.errors import UnitOfWorkStateError
+from esorm.errors import CommitError, ConflictError, EsormError, UnitOfWorkStateError
+from esorm.events import DispatchReport, MessageBus, StoredEvent
 from esorm.mapping import Registry
 from esorm.repository import (
+    Entry,
     Expected,
     IdentityMap,
     Repository,
@@ -28,10 +30,15 @@ from esorm.repository import (
 from esorm.store import DocumentStore, Refresh, as_store
 from esorm.telemetry import span
 from esorm.uow._bulk import BulkSettings
+from esorm.uow._dispatch import dispatch_confirmed
 from esorm.uow._doubts import settle_doubts
+from esorm.uow._events import EventsHook
 from esorm.uow._flush import Flush, FlushHook
+from esorm.uow._lifecycle import AfterCommitHook, BeforeWriteHook, CommitHook, call_hook
+from esorm.uow._outbox import Rewrite, rewrite_outboxes
 from esorm.uow._outcome import Outcome
 from esorm.uow._preconditions import refusal_of
+from esorm.uow._recorded import drop_recorded_events, with_recorded_events
 from esorm.uow._report import report_commit
 from esorm.uow._retry import run_with_retry
 from esorm.uow._timestamps import TimestampHook
@@ -53,12 +60,14 @@ class Phase(enum.Enum):
 
 @dataclass(frozen=True, slots=True)
 class CommitResult:
-    """What a successful commit wrote, and how many bulk requests it took."""
+    """What a successful commit wrote, how many bulk requests it took, and what became of
+    the events its entities recorded (`dispatched`)."""
 
     created: int = 0
     updated: int = 0
     deleted: int = 0
     requests: int = 0
+    dispatched: DispatchReport = field(default_factory=DispatchReport)
 
     @property
     def written(self) -> int:
@@ -80,6 +89,13 @@ class UnitOfWork:
             `ElasticsearchStore`), or any `DocumentStore`.
         hooks: flush hooks run around every commit's flush, after the built-in
             timestamps hook.
+        bus: where the events of entities whose write a commit confirmed go
+            (`esorm.events.MessageBus`); without one, only outbox entities may record
+            events (the relay delivers them).
+        before_commit: called with the unit of work when `commit()` starts, before
+            anything is planned; may change and add entities; raising refuses the commit.
+        after_commit: called with the unit of work and the `CommitResult` after each
+            commit that wrote everything it planned, once its events were handled.
     """
 
     def __init__(
@@ -95,6 +111,9 @@ class UnitOfWork:
         blocked_wait: float = 30.0,
         relation_concurrency: int = 16,
         hooks: typing.Sequence[FlushHook] = (),
+        bus: MessageBus | None = None,
+        before_commit: Sequence[CommitHook] = (),
+        after_commit: Sequence[AfterCommitHook] = (),
     ) -> None:
         self._bulk = BulkSettings(
             chunk_size=chunk_size,
@@ -111,7 +130,11 @@ class UnitOfWork:
             guard=TaskGuard(self._check_usable),
             relation_concurrency=relation_concurrency,
         )
-        self._hooks: tuple[FlushHook, ...] = (TimestampHook(), *hooks)
+        self._timestamps = TimestampHook()
+        self._hooks: tuple[FlushHook, ...] = tuple(hooks)
+        self._bus = bus
+        self._before_commit = tuple(before_commit)
+        self._after_commit = tuple(after_commit)
         self._phase = Phase.IDLE
         self._written = 0  # operations confirmed since the block was entered
         self._repositories: dict[type[BaseModel], Repository[Any]] = {}
@@ -140,8 +163,15 @@ class UnitOfWork:
         try:
             await close_streams(self._context)
         finally:
-            self._context.identity.clear()
+            self._forget()
             self._phase = Phase.IDLE
+
+    def _forget(self) -> None:
+        """Discard what is tracked, and the events its entities recorded."""
+        sources = self._registry.event_sources
+        if sources:
+            drop_recorded_events(self._context.identity, sources)
+        self._context.identity.clear()
 
     @property
     def store(self) -> DocumentStore:
@@ -152,6 +182,19 @@ class UnitOfWork:
     def registry(self) -> Registry:
         """The registry that maps this unit's entities."""
         return self._registry
+
+    @property
+    def bus(self) -> MessageBus | None:
+        """Where the events of confirmed entities go after each commit."""
+        return self._bus
+
+    @bus.setter
+    def bus(self, bus: MessageBus | None) -> None:
+        if self._phase is not Phase.IDLE:
+            raise UnitOfWorkStateError(
+                f"{type(self).__name__} is in use; give it its bus before `async with`"
+            )
+        self._bus = bus
 
     @property
     def identity_map(self) -> IdentityMap:
@@ -197,51 +240,102 @@ class UnitOfWork:
     # -- writing ----------------------------------------------------------------------------
 
     async def commit(self, *, refresh: Refresh | None = None) -> CommitResult:
-        """Write every change through `_bulk`; nothing is sent when nothing changed.
+        """Write every change through `_bulk`; nothing is sent when nothing changed. Then
+        hand the events of the entities whose write was confirmed to the bus.
 
         Raises:
             ConflictError: some items failed with 409 (stale version, already exists);
-                every other item was written, the failed ones stay pending.
+                every other item was written, the failed ones stay pending (and keep
+                their events).
             PreconditionFailedError: the server refused the write of an entity pinned to
                 a client's version (`pin`), carrying the document's current ETag.
             CommitError: some items failed for other reasons (missing, rejected, mapping).
             TransportFailedError: the connection failed; unconfirmed items stay pending.
-            InvalidEntityError: an entity cannot be serialized; nothing was sent.
+            InvalidEntityError: an entity cannot be serialized, or a `before_write` hook
+                refused it; nothing was sent.
+            EventChainError: handled events led to further events past the bus's bound;
+                the commit was written.
         """
-        with self._context.guard.operation(), span("esorm.commit") as current:
-            started, flush, error, refusal = time.perf_counter(), None, None, None
+        with self._context.guard.operation():
+            for hook in self._before_commit:
+                await call_hook(hook, self)
+            if refresh is None:
+                refresh = self._bulk.refresh
+            events = EventsHook(self._bus) if self._registry.event_sources else None
             try:
-                flush = await self._flush(refresh)
-                if flush is not None and flush.outcome.failures:
-                    written_before = self._written - flush.outcome.written
-                    context = self._context
-                    refusal = await refusal_of(
-                        context.store, context.identity, flush, written_before
-                    )
+                flush = await self._traced_flush(refresh, events)
+            except EsormError:
+                # a transport failure after some chunks were confirmed: theirs go out
+                await self._dispatch(events, refresh)
+                raise
+            dispatched = await self._dispatch(events, refresh)
+            await self._refuse_stale_pins(flush)
+            result = self._result(flush, dispatched)
+            for after in self._after_commit:
+                await call_hook(after, self, result)
+            return result
+
+    async def _traced_flush(self, refresh: Refresh, events: EventsHook | None) -> Flush | None:
+        with span("esorm.commit") as current:
+            started, flush, error = time.perf_counter(), None, None
+            try:
+                flush = await self._flush(refresh, events)
             except BaseException as exc:
                 error = exc
                 raise
             finally:
                 report_commit(flush, time.perf_counter() - started, current, error)
+        return flush
+
+    async def _dispatch(self, events: EventsHook | None, refresh: Refresh) -> DispatchReport:
+        if events is None or not events.messages:
+            return DispatchReport()
+        return await dispatch_confirmed(self._bus, events, self._rewriter(refresh))
+
+    async def _refuse_stale_pins(self, flush: Flush | None) -> None:
+        """A refused write of an entity pinned to a client's version is a failed precondition
+        (`PreconditionFailedError`, with the current ETag), not a plain conflict."""
+        if flush is None or not flush.outcome.failures:
+            return
+        context = self._context
+        written_before = self._written - flush.outcome.written
+        refusal = await refusal_of(context.store, context.identity, flush, written_before)
         if refusal is not None:
             raise refusal
-        if flush is None:
-            return CommitResult()
-        outcome = flush.outcome
-        return CommitResult(outcome.created, outcome.updated, outcome.deleted, outcome.requests)
 
-    async def _flush(self, refresh: Refresh | None) -> Flush | None:
+    def _result(self, flush: Flush | None, dispatched: DispatchReport) -> CommitResult:
+        if flush is None:
+            return CommitResult(dispatched=dispatched)
+        outcome = flush.outcome
+        if outcome.failures:
+            error_class = (
+                ConflictError if all(f.is_conflict for f in outcome.failures) else CommitError
+            )
+            raise error_class(
+                outcome.failures,
+                written=outcome.written,
+                written_before=self._written - outcome.written,
+            )
+        return CommitResult(
+            outcome.created, outcome.updated, outcome.deleted, outcome.requests, dispatched
+        )
+
+    async def _flush(self, refresh: Refresh, events: EventsHook | None) -> Flush | None:
         """Settle earlier doubts, then plan, send and apply this commit's writes."""
+        identity = self._context.identity
         settled = Outcome()
-        await settle_doubts(self._context.store, self._context.identity, settled)
-        changes = pending_changes(self._context.identity)
+        await settle_doubts(self._context.store, identity, settled)
+        changes = pending_changes(identity)
+        sources = self._registry.event_sources
+        if sources:
+            changes = with_recorded_events(identity, sources, changes)
         flush = Flush(
             self._context.store,
-            self._context.identity,
+            identity,
             changes,
             settings=self._bulk,
             now=_utcnow(),
-            hooks=self._hooks,
+            hooks=self._flush_hooks(events),
             outcome=settled,
         )
         if not changes:
@@ -249,7 +343,7 @@ class UnitOfWork:
             return flush if settled.written else None
         self._phase = Phase.COMMITTING
         try:
-            await flush.run(self._bulk.refresh if refresh is None else refresh)
+            await flush.run(refresh)
         finally:
             self._phase = Phase.ACTIVE
             self._written += flush.outcome.written
@@ -257,10 +351,60 @@ class UnitOfWork:
                 self._context.identity.release_pins()
         return flush
 
+    def _flush_hooks(self, events: EventsHook | None) -> tuple[FlushHook, ...]:
+        """Timestamps, the unit's own hooks, the registry's `before_write` checks, events."""
+        hooks: tuple[FlushHook, ...] = (self._timestamps, *self._hooks)
+        if self._registry.write_checks:
+            hooks = (*hooks, BeforeWriteHook())
+        if events is not None:
+            hooks = (*hooks, events)
+        return hooks
+
+    # -- the outbox -------------------------------------------------------------------------
+
+    async def rewrite_outbox(
+        self, rewrites: Sequence[tuple[BaseModel, Rewrite]]
+    ) -> list[tuple[StoredEvent, ...] | None]:
+        """Replace the undelivered events of tracked outbox entities' documents, and nothing
+        else, each with a guarded update sent as a commit sends its writes (what the
+        outbox relay claims and clears with).
+
+        Returns the events each document holds afterwards (None: it is gone, or kept
+        changing under the rewrite).
+        """
+        with self._context.guard.operation():
+            entries: list[tuple[Entry, Rewrite]] = []
+            for entity, rewrite in rewrites:
+                entry = self._context.identity.entry_of(entity)
+                if entry is None or not entry.mapping.outbox:
+                    raise UnitOfWorkStateError(
+                        f"rewrite_outbox takes entities this unit of work tracks, of types "
+                        f"registered with outbox=True; got a {type(entity).__name__} that is "
+                        f"{'not tracked' if entry is None else 'registered without outbox'}"
+                    )
+                entries.append((entry, rewrite))
+            return await self._rewriter(self._bulk.refresh)(entries)
+
+    def _rewriter(
+        self, refresh: Refresh
+    ) -> Callable[
+        [Sequence[tuple[Entry, Rewrite]]], Awaitable[list[tuple[StoredEvent, ...] | None]]
+    ]:
+        store, identity, settings = self._context.store, self._context.identity, self._bulk
+
+        async def rewrite(
+            targets: Sequence[tuple[Entry, Rewrite]],
+        ) -> list[tuple[StoredEvent, ...] | None]:
+            return await rewrite_outboxes(
+                store, identity, targets, settings=settings, refresh=refresh
+            )
+
+        return rewrite
+
     async def rollback(self) -> None:
         """Discard every pending change and forget every tracked entity."""
         self._context.guard.check()
-        self._context.identity.clear()
+        self._forget()
 
     async def run(
         self,

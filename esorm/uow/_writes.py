@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from pydantic import BaseModel
@@ -17,6 +17,7 @@ from esorm.uow._markers import chained, with_writes
 from esorm.uow._outcome import Operation
 
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+_strict_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
 
 _REPLACE_FIELDS = (
     "for (k in params.doc.keySet()) { ctx._source[k] = params.doc[k] } "
@@ -26,9 +27,12 @@ _REPLACE_FIELDS = (
 would merge objects, keeping keys the entity no longer has."""
 
 
-def write_for(entry: Entry, kind: ChangeKind, marker: str) -> Operation:
+def write_for(
+    entry: Entry, kind: ChangeKind, marker: str, beside: Mapping[str, Any] | None = None
+) -> Operation:
     """The operation one change needs, with the snapshot the entry holds once it is
-    confirmed; its document carries `marker` first among its write ids.
+    confirmed; its document carries `marker` first among its write ids, and the reserved
+    fields in `beside` (`Flush.store_beside`).
 
     The snapshot is the entity as serialized, so a change made while the request is
     under way still counts as a change afterwards.
@@ -41,7 +45,9 @@ def write_for(entry: Entry, kind: ChangeKind, marker: str) -> Operation:
     changed = check_storable(entry, kind)
     writes = chained(marker, entry.writes)
     if kind == "update":
-        source = _partial_update(entry, writes)
+        source = _partial_update(entry, writes, beside)
+    elif beside:
+        source = with_writes(_with_fields(entry, _source_json(entry), beside), writes)
     else:
         source = with_writes(_source_json(entry), writes)
     # a new entity as it was added is what is sent: its snapshot serves as it is
@@ -104,7 +110,23 @@ def _source_json(entry: Entry) -> bytes:
         raise _unstorable(entry, exc) from exc
 
 
-def _partial_update(entry: Entry, writes: tuple[str, ...]) -> bytes:
+def _with_fields(entry: Entry, source: bytes, fields: Mapping[str, Any]) -> bytes:
+    """A JSON document (an object) with reserved fields added at its end."""
+    try:
+        tail = b",".join(
+            _dumps(name).encode() + b":" + _strict_dumps(value).encode()
+            for name, value in fields.items()
+        )
+    except ValueError as exc:  # NaN or infinity somewhere in the value
+        raise _unstorable(entry, exc) from exc
+    if source == b"{}":
+        return b"{" + tail + b"}"
+    return b",".join((source[:-1], tail + b"}"))
+
+
+def _partial_update(
+    entry: Entry, writes: tuple[str, ...], beside: Mapping[str, Any] | None = None
+) -> bytes:
     """A scripted update of the changed fields only, so fields never loaded survive.
 
     Sends every changed field (and changed extras) whole. Refuses, before anything is
@@ -121,10 +143,21 @@ def _partial_update(entry: Entry, writes: tuple[str, ...]) -> bytes:
     extras = entry.changed_extras()
     if extras:
         doc.update(json.loads(_dumps(extras)))
+    if beside:
+        doc.update(beside)
     doc[WRITES_FIELD] = list(writes)
-    params = {"doc": doc, "remove": entry.removed_extras()}
+    return replace_fields(doc, entry.removed_extras(), entry)
+
+
+def replace_fields(doc: Mapping[str, Any], remove: list[str], entry: Entry) -> bytes:
+    """The body of a scripted update that sets each of `doc`'s top-level fields whole and
+    removes the fields in `remove`."""
+    params = {"doc": doc, "remove": remove}
     script = {"source": _REPLACE_FIELDS, "lang": "painless", "params": params}
-    return _dumps({"script": script}).encode()
+    try:
+        return _strict_dumps({"script": script}).encode()
+    except ValueError as exc:
+        raise _unstorable(entry, exc) from exc
 
 
 def _unstorable(entry: Entry, exc: Exception) -> InvalidEntityError:

@@ -3,12 +3,23 @@
 from __future__ import annotations
 
 import datetime
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Annotated
 
 from pydantic import BaseModel, Field
 
-from esorm.domain import One, Text
+from esorm.domain import Aggregate, One, Text
+
+COUNTED_EVENTS = 100
+"""How many publication events a user remembers having counted."""
+
+
+class PostPublished(BaseModel):
+    """A domain event: a post went out. Its author's counter follows from it."""
+
+    post_id: str
+    author_id: str
+    title: str
 
 
 class User(BaseModel):
@@ -18,6 +29,17 @@ class User(BaseModel):
     name: str
     email: str
     region: str
+    posts_published: int = 0
+    counted: list[str] = Field(default_factory=list)
+    """The ids of the latest publication events counted: a repeated delivery counts once."""
+
+    def count_published(self, event_id: str) -> bool:
+        """Count one published post, once per event; False when it was counted already."""
+        if event_id in self.counted:
+            return False
+        self.posts_published += 1
+        self.counted = [*self.counted[-(COUNTED_EVENTS - 1) :], event_id]
+        return True
 
     def rename(self, name: str) -> None:
         """Change the display name; blank names are refused."""
@@ -27,8 +49,8 @@ class User(BaseModel):
         self.name = name
 
 
-class Post(BaseModel):
-    """A published post, stored in its author's region."""
+class Post(Aggregate):
+    """A published post, stored in its author's region; records what happens to it."""
 
     id: str
     author_id: str
@@ -42,6 +64,30 @@ class Post(BaseModel):
     updated_at: datetime.datetime | None = None
     author: One[User] = One()
     """Loaded by the repository on request; never stored, never makes the post dirty."""
+
+    @classmethod
+    def publish(
+        cls,
+        post_id: str,
+        author: User,
+        *,
+        title: str,
+        body: str,
+        tags: Iterable[str] = (),
+        at: datetime.datetime,
+    ) -> Post:
+        """A new post by `author`, in the author's region, that records `PostPublished`."""
+        post = cls(
+            id=post_id,
+            author_id=author.id,
+            region=author.region,
+            title=title,
+            body=body,
+            tags=list(tags),
+            published_at=at,
+        )
+        post.record_event(PostPublished(post_id=post_id, author_id=author.id, title=title))
+        return post
 
     def edit(
         self,

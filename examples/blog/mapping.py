@@ -1,4 +1,4 @@
-"""Where the blog's entities live: indices, routing, timestamps, default sort."""
+"""Where the blog's entities live: indices, routing, timestamps, default sort, the outbox."""
 
 from __future__ import annotations
 
@@ -21,5 +21,6 @@ def blog_registry(prefix: str = "") -> Registry:
         default_sort=POSTS_SORT,
         dynamic="strict",
         relations={"author": to_one(User, key="author_id")},
+        outbox=True,  # its events are written into its document with the change
     )
     return registry

@@ -1,4 +1,4 @@
-"""The scripted run: eight steps, each printed with its request count and checked."""
+"""The scripted run: ten steps, each printed with its request count and checked."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from examples.blog import services
 from examples.blog.app import create_app
 from examples.blog.container import BlogContainer
 from examples.blog.domain import Post, User
+from examples.blog.event_steps import published_event_handled, relayed_after_a_crash
 from examples.blog.mapping import POSTS_SORT
 from examples.blog.report import (
     CheckFailed,
@@ -304,6 +305,8 @@ STEPS: list[tuple[str, Step]] = [
     ("sorted, paginated listing with its total", paginated_listing),
     ("deep iteration over every post", deep_iteration),
     ("an HTTP client's stale write answered 412", conditional_http_edits),
+    ("a post's event, handled after the commit", published_event_handled),
+    ("crash before dispatch; the outbox relay delivers", relayed_after_a_crash),
 ]
 
 

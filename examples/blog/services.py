@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -15,18 +16,42 @@ from examples.blog.uow import BlogUnitOfWork
 async def onboard(
     uow: BlogUnitOfWork, users: Iterable[User], posts: Iterable[Post]
 ) -> CommitResult:
-    """Register users and publish their first posts, all in one commit (one `_bulk`)."""
+    """Register users with the posts they already wrote, all in one commit (one `_bulk`).
+
+    An import, not a publication: the posts record no events, and each user's counter
+    is set from the posts imported with it.
+    """
     users, posts = list(users), list(posts)
-    regions = {user.id: user.region for user in users}
+    by_id = {user.id: user for user in users}
     for post in posts:
-        if post.author_id not in regions:
+        if post.author_id not in by_id:
             raise ValueError(f"post {post.id!r}: author {post.author_id!r} is not registered")
-        if post.region != regions[post.author_id]:
+        if post.region != by_id[post.author_id].region:
             raise ValueError(f"post {post.id!r}: a post is stored in its author's region")
+    for user in users:
+        user.posts_published = sum(1 for post in posts if post.author_id == user.id)
     async with uow:
         uow.users.add_all(users)
         uow.posts.add_all(posts)
         return await uow.commit()
+
+
+async def publish_post(
+    uow: BlogUnitOfWork,
+    author_id: str,
+    post_id: str,
+    *,
+    title: str,
+    body: str,
+    at: datetime.datetime,
+) -> Post:
+    """Publish a new post; `PostPublished` goes to the bus once the commit confirmed it
+    (and into the post's own document with it, for the outbox relay)."""
+    async with uow:
+        author = await uow.users.get(author_id)
+        post = uow.posts.add(Post.publish(post_id, author, title=title, body=body, at=at))
+        await uow.commit()
+        return post
 
 
 @retry_on_conflict(attempts=5)

@@ -87,12 +87,15 @@ async def container(es_client: AsyncElasticsearch, index_prefix: str) -> BlogCon
 async def test_scenario_in_process_checks_every_step(container: BlogContainer) -> None:
     out = io.StringIO()
     records = await scenario.run_scenario(container, out)
-    assert [record.outcome.requests for record in records] == [1, 4, 6, 2, 1, 3, 7, 8]
+    assert [record.outcome.requests for record in records] == [1, 4, 6, 2, 1, 3, 7, 8, 5, 9]
     text = out.getvalue()
     for line in STEP_LINES:
         assert line in text
     assert "ConflictError" in text and "post-01" in text and "409" in text
     assert "PUT If-Match: t1 -> 412" in text
+    assert "posts_published 6 -> 7" in text  # handled after the commit
+    assert "relay pass 1: 1 event delivered from 1 document" in text  # after the crash
+    assert "relay pass 2: 0 events delivered from 0 documents" in text
 
 
 async def test_a_step_that_breaks_its_promise_fails_naming_the_step(

@@ -23,8 +23,10 @@ from esorm import (
     retry_on_conflict,
 )
 from esorm.di import EsormContainer
-from esorm.domain import Many, One, Text
+from esorm.domain import Aggregate, Many, One, Text
+from esorm.events import Message, MessageBus
 from esorm.mapping import to_many, to_one
+from esorm.outbox import OutboxRelay
 from esorm.query import Pagination, Sort
 from esorm.testing import RunningServer, record_requests
 
@@ -149,3 +151,62 @@ async def test_the_tour(
             assert (await unit.repository(User).get("42")).first_name == "Jane"
     finally:
         await container.shutdown_resources()
+
+
+class ArticlePublished(BaseModel):
+    article_id: str
+    author_id: str
+
+
+class Article(Aggregate):
+    id: str
+    author_id: str
+    title: str
+    published: bool = False
+
+    def publish(self) -> None:
+        self.published = True
+        self.record_event(ArticlePublished(article_id=self.id, author_id=self.author_id))
+
+
+class Author(BaseModel):
+    id: str
+    articles: int = 0
+
+
+async def test_the_events_section(es_client: AsyncElasticsearch, index_prefix: str) -> None:
+    client = es_client
+    registry = Registry(prefix=index_prefix)
+    registry.register(Article, outbox=True)
+    registry.register(Author)
+    await IndexManager(client, registry).create_all()
+    async with UnitOfWork(client, registry, refresh=True) as uow:  # seeded, no events yet
+        uow.add(Article(id="7", author_id="ann", title="Events"))
+        uow.add(Author(id="ann"))
+        await uow.commit()
+
+    bus = MessageBus()
+
+    @bus.handles(ArticlePublished)
+    async def count_article(message: Message[ArticlePublished]) -> None:
+        async with UnitOfWork(client, registry, bus=bus) as uow:  # a unit of its own
+            author = await uow.repository(Author).get(message.event.author_id)
+            author.articles += 1
+            await uow.commit()
+
+    async with UnitOfWork(client, registry, bus=bus) as uow:
+        article = await uow.repository(Article).get("7")
+        article.publish()
+        assert len(article.recorded_events) == 1
+        result = await uow.commit()  # written first, then handled
+        assert [m.event for m in result.dispatched.delivered] == [
+            ArticlePublished(article_id="7", author_id="ann")
+        ]
+        assert result.dispatched.failures == ()
+    async with UnitOfWork(client, registry) as uow:
+        assert (await uow.repository(Author).get("ann")).articles == 1
+        assert (await uow.repository(Article).get("7")).published
+
+    relay = OutboxRelay(client, registry, bus)  # nothing left over for it
+    report = await relay.run_once(limit=1000)
+    assert report.documents == 0 and report.ok

@@ -42,7 +42,7 @@ def test_the_body_carries_every_part_of_the_request() -> None:
         "sort": [{"name": {"order": "asc"}}],
         "size": 5,
         "from": 10,
-        "_source": {"includes": ["name", "esorm_writes"]},  # the write ids come along
+        "_source": {"includes": ["name", "esorm_writes", "esorm_outbox"]},  # write ids, events
         "aggs": {"n": {"value_count": {"field": "price"}}},
     }
 
