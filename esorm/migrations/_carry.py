@@ -16,7 +16,7 @@ from typing import Any, Literal
 from pydantic import ValidationError
 
 from esorm.errors import InvalidEntityError
-from esorm.mapping import WRITES_FIELD, EntityMapping
+from esorm.mapping import OUTBOX_FIELD, WRITES_FIELD, EntityMapping
 from esorm.migrations._errors import DocumentRefusedError, MigrationError
 from esorm.repository import IdentityMap
 from esorm.store import DocumentStore, Write
@@ -82,8 +82,11 @@ class Carrier:
         doc_id = hit["_id"]
         source = dict(hit.get("_source") or {})
         writes = source.pop(WRITES_FIELD, None) or []
+        outbox = source.pop(OUTBOX_FIELD, None)  # undelivered events travel with the document
         try:
             body, routing = self._document(doc_id, source, writes, hit.get("_routing"))
+            if outbox is not None:
+                body = _with_field(body, OUTBOX_FIELD, outbox)
         except DocumentRefusedError as exc:
             if self.on_invalid == "stop":
                 raise
@@ -134,6 +137,12 @@ def document_json_raw(source: dict[str, Any], writes: list[str]) -> bytes:
     """A document as it is, with its write ids (for rollbacks, which do not validate)."""
     body = {**source, WRITES_FIELD: writes} if writes else source
     return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def _with_field(body: bytes, name: str, value: Any) -> bytes:
+    """A JSON document with one more top-level field, added as its last."""
+    added = json.dumps({name: value}, ensure_ascii=False, separators=(",", ":")).encode()
+    return added if body == b"{}" else body[:-1] + b"," + added[1:]
 
 
 def _newer_exists(result: Any) -> bool:

@@ -350,3 +350,23 @@ async def test_a_lost_answer_to_the_clearing_is_settled_by_reading_back(
         await uow.commit()
     doc = await es_client.get(index=registry.mapping_for(Story).index, id="s1", routing="eu")
     assert doc["_source"]["title"] == "After"
+
+
+async def test_undelivered_events_travel_with_their_document_through_a_migration(
+    es_client: AsyncElasticsearch, registry: Registry, make_uow: MakeUow
+) -> None:
+    from esorm.migrations import Migration
+
+    await crashed_publish(make_uow, MessageBus(grace=GRACE), Story(id="s1", title="T"))
+    before = await stored_outbox(es_client, registry, "s1")
+    assert before is not None
+    report = await Migration(es_client, registry, Story, force=True).run()
+    assert report.copied == 1
+    assert await stored_outbox(es_client, registry, "s1") == before  # read through the alias
+    recorder = Recorder()
+    bus = bus_with((Published, recorder))
+    relay = OutboxRelay(es_client, registry, bus, clock=at(GRACE * 2))
+    assert len((await relay.run_once()).delivered) == 1
+    assert [message.event for message in recorder.messages] == [
+        Published(article_id="s1", title="T")
+    ]
