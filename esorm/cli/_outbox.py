@@ -9,6 +9,7 @@ import logging
 import click
 
 from esorm.cli._load import load_bus, load_registry
+from esorm.cli._options import registry_option, wait_option
 from esorm.client import ConnectionSettings, connect
 from esorm.errors import EsormError
 from esorm.mapping import Registry
@@ -23,13 +24,7 @@ def outbox() -> None:
 
 
 @outbox.command("relay")
-@click.option(
-    "--registry",
-    "registry_spec",
-    required=True,
-    metavar="MODULE:ATTRIBUTE",
-    help="The application's esorm Registry, e.g. app.models:registry.",
-)
+@registry_option
 @click.option(
     "--bus",
     "bus_spec",
@@ -48,9 +43,7 @@ def outbox() -> None:
     type=float,
     help="Run a pass every so many seconds until SIGINT/SIGTERM (default: one pass).",
 )
-@click.option(
-    "--wait", type=float, default=30.0, show_default=True, help="Seconds to wait for the cluster."
-)
+@wait_option
 @click.option(
     "--log-level",
     type=click.Choice(["debug", "info", "warning", "error"]),

@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from esorm.cli._load import load_registry, load_watches
+from esorm.cli._options import registry_option, wait_option
 from esorm.client import ConnectionSettings, connect
 from esorm.errors import EsormError
 from esorm.mapping import Registry
@@ -23,13 +24,7 @@ def watchers() -> None:
 
 
 @watchers.command("run")
-@click.option(
-    "--registry",
-    "registry_spec",
-    required=True,
-    metavar="MODULE:ATTRIBUTE",
-    help="The application's esorm Registry, e.g. app.models:registry.",
-)
+@registry_option
 @click.option(
     "--watches",
     "watches_spec",
@@ -52,13 +47,7 @@ def watchers() -> None:
     show_default=True,
     help="How long execution history is kept ('none' keeps it all).",
 )
-@click.option(
-    "--wait",
-    type=float,
-    default=30.0,
-    show_default=True,
-    help="Seconds to wait for the cluster to answer.",
-)
+@wait_option
 @click.option(
     "--log-level",
     type=click.Choice(["debug", "info", "warning", "error"]),
