@@ -5,8 +5,10 @@ from esorm.uow._flush import Flush, FlushHook
 from esorm.uow._outcome import Operation, Outcome, Status
 from esorm.uow._retry import retry_on_conflict, run_with_retry
 from esorm.uow._unit import CommitResult, Phase, UnitOfWork
+from esorm.uow._writes import PARTIAL_UPDATE_SCRIPT
 
 __all__ = [
+    "PARTIAL_UPDATE_SCRIPT",
     "CommitResult",
     "Flush",
     "FlushHook",

@@ -16,12 +16,13 @@ from esorm.uow._outcome import Operation
 
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
-_REPLACE_FIELDS = (
+PARTIAL_UPDATE_SCRIPT = (
     "for (k in params.doc.keySet()) { ctx._source[k] = params.doc[k] } "
     "for (k in params.remove) { ctx._source.remove(k) }"
 )
-"""Replaces each sent top-level field whole and drops removed extras; a `doc` update
-would merge objects, keeping keys the entity no longer has."""
+"""The Painless script of every partial update: replaces each sent top-level field whole and
+drops removed extras (a `doc` update would merge objects, keeping keys the entity no longer
+has). Its params are `doc` (field -> value) and `remove` (keys)."""
 
 
 def write_for(entry: Entry, kind: ChangeKind, marker: str) -> Operation:
@@ -103,7 +104,7 @@ def _partial_update(entry: Entry, writes: tuple[str, ...]) -> bytes:
         doc.update(json.loads(_dumps(extras)))
     doc[WRITES_FIELD] = list(writes)
     params = {"doc": doc, "remove": entry.removed_extras()}
-    script = {"source": _REPLACE_FIELDS, "lang": "painless", "params": params}
+    script = {"source": PARTIAL_UPDATE_SCRIPT, "lang": "painless", "params": params}
     return _dumps({"script": script}).encode()
 
 
