@@ -6,6 +6,7 @@ from esorm.testing._backends import BackendKind, RunningServer, backend_kind, ru
 from esorm.testing._cleanup import delete_prefixed
 from esorm.testing._embedded import EmbeddedServer, noida_binary
 from esorm.testing._process import find_free_port
+from esorm.testing._recording import RecordingStore, StoreCall
 from esorm.testing._requests import RecordedRequest, RequestLog, record_requests
 from esorm.testing.memory import InMemoryStore
 
@@ -14,8 +15,10 @@ __all__ = [
     "EmbeddedServer",
     "InMemoryStore",
     "RecordedRequest",
+    "RecordingStore",
     "RequestLog",
     "RunningServer",
+    "StoreCall",
     "backend_kind",
     "delete_prefixed",
     "find_free_port",

@@ -71,6 +71,54 @@ _FULL_TEXT = frozenset(
         "weighted_tokens",
     }
 )
+_ELASTICSEARCH_QUERIES = frozenset(
+    {
+        "bool",
+        "boosting",
+        "constant_score",
+        "dis_max",
+        "function_score",
+        "match_all",
+        "match_none",
+        "exists",
+        "ids",
+        "prefix",
+        "range",
+        "term",
+        "terms",
+        "terms_set",
+        "distance_feature",
+        "percolate",
+        "pinned",
+        "rank_feature",
+        "rule",
+        "wrapper",
+        "span_containing",
+        "span_field_masking",
+        "span_first",
+        "span_multi",
+        "span_near",
+        "span_not",
+        "span_or",
+        "span_term",
+        "span_within",
+        "script",
+        "script_score",
+        "geo_distance",
+        "geo_bounding_box",
+        "geo_shape",
+        "geo_polygon",
+        "geo_grid",
+        "shape",
+        "knn",
+        "nested",
+        "has_child",
+        "has_parent",
+        "parent_id",
+    }
+    | _FULL_TEXT
+)
+"""Every query clause Elasticsearch knows; any other name is its 400 `parsing_exception`."""
 _WHY = {
     **dict.fromkeys(_FULL_TEXT, "needs text analysis and relevance scoring"),
     **dict.fromkeys(("script", "script_score", "function_score"), "needs Painless scripts"),
@@ -133,6 +181,8 @@ class _Compiler:
             raise BadRequest("parsing_exception", f"a query has one clause, got {query!r}")
         ((clause, body),) = query.items()
         method = getattr(self, f"_q_{clause}", None)
+        if clause not in _ELASTICSEARCH_QUERIES:
+            raise BadRequest("parsing_exception", f"unknown query [{clause}]")
         if method is None:
             why = _WHY.get(clause, "is not a clause the in-memory store evaluates")
             raise refuse(f"query {clause!r}", why, "run this test against the embedded server")
