@@ -12,6 +12,7 @@ from elasticsearch import ApiError, AsyncElasticsearch, ConnectionTimeout, Seria
 from esorm.client import (
     client_hosts,
     client_secrets,
+    error_reason,
     error_type,
     is_compat_header_rejection,
     translate_errors,
@@ -23,6 +24,7 @@ from esorm.errors import (
     EsormError,
     IndexMissingError,
     OutcomeUnknownError,
+    QueryError,
     ServerError,
     VersionMismatchError,
 )
@@ -176,8 +178,14 @@ class ElasticsearchStore:
     async def search_point_in_time(
         self, mapping: EntityMapping[Any], body: Mapping[str, Any]
     ) -> SearchResponse:
-        with self._boundary(f"search {mapping.name}"):
-            response = await self.client.search(body=dict(body))
+        action = f"search {mapping.name}"
+        try:
+            with self._boundary(action):
+                response = await self.client.search(body=dict(body))
+        except ApiError as exc:
+            if exc.meta.status != 404:
+                raise
+            raise QueryError(point_in_time_gone(action, error_reason(exc))) from exc
         return response.body  # type: ignore[no-any-return]
 
     async def close_point_in_time(self, pit_id: str) -> None:
@@ -290,6 +298,14 @@ def _unknown(exc: ConnectionFailedError) -> str:
     if isinstance(cause, ConnectionTimeout):
         return "bulk: no answer before the request timeout; which writes were applied is unknown"
     return f"{exc}; which writes the server applied is unknown"
+
+
+def point_in_time_gone(action: str, reason: str) -> str:
+    """The message of a search on a point in time that was closed or expired (a 404)."""
+    return (
+        f"{action}: the point in time is gone (closed, or unused for longer than its "
+        f"keep_alive): {reason}"
+    )
 
 
 def as_store(backend: AsyncElasticsearch | DocumentStore) -> DocumentStore:

@@ -13,7 +13,15 @@ from esorm.errors import EsormError, IndexMappingConflictError, IndexMissingErro
 from esorm.indices import diff_mappings
 from esorm.mapping import WRITES_FIELD, EntityMapping, Registry
 from esorm.query import SourceFilter, source_body
-from esorm.store import DocRef, Hit, ItemResult, Refresh, SearchResponse, Write
+from esorm.store import (
+    DocRef,
+    Hit,
+    ItemResult,
+    Refresh,
+    SearchResponse,
+    Write,
+    point_in_time_gone,
+)
 from esorm.testing.memory import _search
 from esorm.testing.memory._bulk import apply, prepare
 from esorm.testing.memory._catalog import Catalog
@@ -290,9 +298,10 @@ class InMemoryStore:
         except Refused as exc:
             raise QueryError(f"{action}: the in-memory store cannot evaluate {exc}") from None
         except BadRequest as exc:
-            raise QueryError(
-                f"{action}: the server refused the request: {error_reason(exc.error)}"
-            ) from None
+            reason = error_reason(exc.error)
+            if exc.status == 404:  # the only one: a point in time that is gone
+                raise QueryError(point_in_time_gone(action, reason)) from None
+            raise QueryError(f"{action}: the server refused the request: {reason}") from None
 
 
 def _found(index: Index, document: Document, source: Filter) -> Hit:
