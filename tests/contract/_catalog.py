@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, Field
 
-from esorm.domain import Float, Nested, Text
+from esorm.domain import DenseVector, Float, GeoPoint, Nested, Text
 from esorm.mapping import EntityMapping, Registry
 from esorm.store import DocumentStore, ItemResult, Write
 
@@ -26,7 +26,8 @@ class Line(BaseModel):
 
 class Item(BaseModel):
     """One field of each kind: keyword, text with a keyword sub-field, long, double, float,
-    date, boolean, keyword array, object, object array, nested array, dict values."""
+    date, boolean, keyword array, object, object array, nested array, dict values, and a
+    geo point and a vector, which only the server searches."""
 
     id: str
     sku: str = ""
@@ -42,6 +43,8 @@ class Item(BaseModel):
     lines: list[Line] = Field(default_factory=list)
     parts: Annotated[list[Line], Nested()] = Field(default_factory=list)
     labels: dict[str, str] = Field(default_factory=dict)
+    place: GeoPoint | None = None
+    vector: Annotated[list[float], DenseVector(dims=2)] | None = None
 
 
 class Strict(BaseModel):
