@@ -7,6 +7,7 @@ from esorm.repository._hydration import hydrate_all
 from esorm.repository._identity import Doubt, Entry, IdentityKey, IdentityMap, State
 from esorm.repository._repository import Found, Repository
 from esorm.repository._results import SearchResult
+from esorm.repository._scopes import ScopeMark
 from esorm.repository._stream import HitStream, close_streams
 
 __all__ = [
@@ -20,6 +21,7 @@ __all__ = [
     "IdentityMap",
     "Repository",
     "RepositoryContext",
+    "ScopeMark",
     "SearchResult",
     "State",
     "TaskGuard",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime
 import enum
 import time
@@ -19,6 +20,7 @@ from esorm.repository import (
     IdentityMap,
     Repository,
     RepositoryContext,
+    ScopeMark,
     TaskGuard,
     close_streams,
     pending_changes,
@@ -68,7 +70,9 @@ class UnitOfWork:
 
     Use one per task, inside `async with`; leaving the block without `commit()`
     discards pending work. Two tasks using it at the same time (`asyncio.gather` over
-    one unit) fail clearly; handing it from one task to the next works.
+    one unit) fail clearly; handing it from one task to the next works. Entering it
+    again while it is active (a use case called with a request's open unit) joins it:
+    see `__aenter__`.
     Declare repositories as annotated attributes on a subclass
     (`users: Repository[User]`) or ask for them with `repository(User)`.
 
@@ -108,7 +112,9 @@ class UnitOfWork:
         )
         self._hooks: tuple[FlushHook, ...] = (TimestampHook(), *hooks)
         self._phase = Phase.IDLE
-        self._written = 0  # operations confirmed since the block was entered
+        self._written = 0  # operations confirmed since the (innermost) block was entered
+        self._scopes: list[ScopeMark] = []  # joined blocks, innermost last
+        self._owner: asyncio.Task[Any] | None = None
         self._repositories: dict[type[BaseModel], Repository[Any]] = {}
         for name, (repository_class, entity) in _declared_repositories(type(self)).items():
             repository = repository_class(self._context, entity)
@@ -118,13 +124,37 @@ class UnitOfWork:
     # -- lifecycle --------------------------------------------------------------------------
 
     async def __aenter__(self) -> Self:
-        if self._phase is not Phase.IDLE:
-            raise UnitOfWorkStateError(
-                f"{type(self).__name__} is already in use; create one unit of work per task"
-            )
-        self._phase = Phase.ACTIVE
-        self._written = 0
+        """Enter the unit; entering it again from the task using it joins it.
+
+        A joined block is a scope of the outer one: its `commit()` writes everything
+        pending in the unit, and when it ends, what it did not commit is undone (entities
+        it began tracking are forgotten, entities it found are put back as it found them);
+        ending with an error, it also forgets what it loaded and reloads the entities it
+        found that conflicted, so a retry starts fresh. Only the outermost exit ends the
+        unit. Another task cannot enter it while the task that entered it still runs.
+        """
+        if self._phase is Phase.IDLE:
+            self._phase = Phase.ACTIVE
+            self._written = 0
+            self._owner = asyncio.current_task()
+            return self
+        self._join()
         return self
+
+    def _join(self) -> None:
+        task, owner = asyncio.current_task(), self._owner
+        if self._phase is Phase.COMMITTING or (
+            owner is not None and owner is not task and not owner.done()
+        ):
+            holder = f" by task {owner.get_name()!r}" if owner is not None else ""
+            raise UnitOfWorkStateError(
+                f"{type(self).__name__} is already in use{holder}; create one unit of work "
+                f"per task (the task that entered it may enter it again, joining it)"
+            )
+        self._context.guard.check()
+        self._owner = task
+        self._scopes.append(ScopeMark.take(self._context, self._written))
+        self._written = 0
 
     async def __aexit__(
         self,
@@ -132,11 +162,24 @@ class UnitOfWork:
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
+        if self._scopes:
+            await self._leave_scope(exc)
+            return
         try:
             await close_streams(self._context)
         finally:
             self._context.identity.clear()
             self._phase = Phase.IDLE
+            self._owner = None
+
+    async def _leave_scope(self, error: BaseException | None) -> None:
+        """End a joined block: undo what it did not commit; after an error, start fresh."""
+        scope = self._scopes.pop()
+        with self._context.guard.operation():
+            scope.undo(self._context, forget_loaded=error is not None)
+            if error is not None:
+                await scope.reload_conflicts(self._context, error)
+        self._written += scope.written_before
 
     @property
     def store(self) -> DocumentStore:
@@ -239,8 +282,12 @@ class UnitOfWork:
         return flush
 
     async def rollback(self) -> None:
-        """Discard every pending change and forget every tracked entity."""
+        """Discard every pending change and forget every tracked entity (in a joined block:
+        what the block did, as its end would)."""
         self._context.guard.check()
+        if self._scopes:
+            self._scopes[-1].undo(self._context, forget_loaded=True)
+            return
         self._context.identity.clear()
 
     async def run(
