@@ -28,8 +28,14 @@ from esorm.errors import (
 )
 from esorm.indices import IndexManager, IndexTemplate
 from esorm.mapping import EntityMapping, Registry, Timestamps
-from esorm.repository import Found, HitStream, Repository, SearchResult
-from esorm.uow import CommitResult, UnitOfWork, retry_on_conflict, run_with_retry
+from esorm.repository import Found, HitStream, Repository, RepositoryProtocol, SearchResult
+from esorm.uow import (
+    CommitResult,
+    UnitOfWork,
+    UnitOfWorkProtocol,
+    retry_on_conflict,
+    run_with_retry,
+)
 
 __all__ = [
     "CommitError",
@@ -54,10 +60,12 @@ __all__ = [
     "Registry",
     "RelationNotLoadedError",
     "Repository",
+    "RepositoryProtocol",
     "SearchResult",
     "Timestamps",
     "TransportFailedError",
     "UnitOfWork",
+    "UnitOfWorkProtocol",
     "UnitOfWorkStateError",
     "UnreadableDocumentError",
     "VersionMismatchError",

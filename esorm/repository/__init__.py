@@ -5,6 +5,7 @@ from esorm.repository._context import RepositoryContext
 from esorm.repository._guard import TaskGuard
 from esorm.repository._hydration import hydrate_all
 from esorm.repository._identity import Doubt, Entry, IdentityKey, IdentityMap, State
+from esorm.repository._protocols import EntityStream, RepositoryProtocol
 from esorm.repository._repository import Found, Repository
 from esorm.repository._results import SearchResult
 from esorm.repository._scopes import ScopeMark
@@ -14,6 +15,7 @@ __all__ = [
     "Change",
     "ChangeKind",
     "Doubt",
+    "EntityStream",
     "Entry",
     "Found",
     "HitStream",
@@ -21,6 +23,7 @@ __all__ = [
     "IdentityMap",
     "Repository",
     "RepositoryContext",
+    "RepositoryProtocol",
     "ScopeMark",
     "SearchResult",
     "State",

@@ -3,6 +3,7 @@
 from esorm.store import Refresh
 from esorm.uow._flush import Flush, FlushHook
 from esorm.uow._outcome import Operation, Outcome, Status
+from esorm.uow._protocols import UnitOfWorkProtocol
 from esorm.uow._retry import retry_on_conflict, run_with_retry
 from esorm.uow._unit import CommitResult, Phase, UnitOfWork
 from esorm.uow._writes import PARTIAL_UPDATE_SCRIPT
@@ -18,6 +19,7 @@ __all__ = [
     "Refresh",
     "Status",
     "UnitOfWork",
+    "UnitOfWorkProtocol",
     "retry_on_conflict",
     "run_with_retry",
 ]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from esorm.errors import EsormError, IndexMissingError, QueryError
@@ -74,7 +76,7 @@ async def test_guarded_writes_conflict_unless_the_version_holds(
     items = catalog.mapping_for(Item)
     (created,) = await store.bulk([write("create", items, "a", {"id": "a"})])
     seq_no = created["_seq_no"]
-    term = {"if_primary_term": 1}
+    term: dict[str, Any] = {"if_primary_term": 1}
     stale, fresh, on_missing, delete_missing = await store.bulk(
         [
             write("index", items, "a", {"id": "a", "count": 1}, if_seq_no=seq_no + 5, **term),
@@ -122,7 +124,8 @@ async def test_external_versions_write_only_newer_copies(
     store: DocumentStore, catalog: Registry
 ) -> None:
     items = catalog.mapping_for(Item)
-    ext, gte = {"version_type": "external"}, {"version_type": "external_gte"}
+    ext: dict[str, Any] = {"version_type": "external"}
+    gte: dict[str, Any] = {"version_type": "external_gte"}
     first, older, same_gte, same = await store.bulk(
         [
             write("index", items, "a", {"id": "a", "count": 5}, version=5, **ext),
