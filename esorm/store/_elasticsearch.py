@@ -300,6 +300,10 @@ def _unknown(exc: ConnectionFailedError) -> str:
     return f"{exc}; which writes the server applied is unknown"
 
 
+_STORE_TYPES: set[type] = {ElasticsearchStore}
+"""Classes known to implement `DocumentStore` (a unit of work is made per request)."""
+
+
 def point_in_time_gone(action: str, reason: str) -> str:
     """The message of a search on a point in time that was closed or expired (a 404)."""
     return (
@@ -310,9 +314,12 @@ def point_in_time_gone(action: str, reason: str) -> str:
 
 def as_store(backend: AsyncElasticsearch | DocumentStore) -> DocumentStore:
     """The document store for a client (wrapped) or a store (as it is)."""
+    if type(backend) in _STORE_TYPES:
+        return backend  # type: ignore[return-value]
     if isinstance(backend, AsyncElasticsearch):
         return ElasticsearchStore(backend)
-    if isinstance(backend, DocumentStore):
+    if isinstance(backend, DocumentStore):  # a structural check: slow, so done once per type
+        _STORE_TYPES.add(type(backend))
         return backend
     raise ConfigurationError(
         f"expected an AsyncElasticsearch client or a DocumentStore, got {type(backend).__name__}"

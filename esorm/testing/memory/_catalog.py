@@ -11,9 +11,10 @@ from esorm.testing.memory._dates import formats_of
 _OBJECTS = frozenset({"object", "nested"})
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Field:
-    """One field that holds values: its dotted path, type and mapping parameters.
+    """One field that holds values: its dotted path, type and mapping parameters (compared
+    and hashed by identity: a catalog holds one per path).
 
     `nested` is the innermost nested object it lives in (such fields are not part of the
     document a top-level query sees); `parent` is the field a multi-field derives from.

@@ -106,25 +106,36 @@ def _iso(text: str, round_up: bool) -> int:
     match = _ISO.match(text)
     if match is None:
         raise Malformed(f"failed to parse date field [{text}]")
-    parts = match.groupdict()
-    year = int(parts["year"])
-    month = int(parts["month"] or (12 if round_up else 1))
-    last_day = calendar.monthrange(year, month)[1] if 1 <= month <= 12 else 31
-    day = int(parts["day"] or (last_day if round_up else 1))
-    hour = int(parts["hour"] or (23 if round_up else 0))
-    minute = int(parts["minute"] or (59 if round_up else 0))
-    second = int(parts["second"] or (59 if round_up else 0))
-    fraction = parts["fraction"]
+    year_text, month_text, day_text, hour, minute, second, fraction, zone = match.groups()
+    year = int(year_text)
+    month = int(month_text) if month_text else (12 if round_up else 1)
+    if not 1 <= month <= 12:
+        raise Malformed(f"failed to parse date field [{text}]: month must be in 1..12")
+    last_day = calendar.monthrange(year, month)[1]
+    day = int(day_text) if day_text else (last_day if round_up else 1)
+    clock = (
+        int(hour) if hour else (23 if round_up else 0),
+        int(minute) if minute else (59 if round_up else 0),
+        int(second) if second else (59 if round_up else 0),
+    )
+    if not 1 <= day <= last_day or clock[0] > 23 or clock[1] > 59 or clock[2] > 59:
+        raise Malformed(f"failed to parse date field [{text}]: no such date or time")
     nanos = int(fraction.ljust(9, "0")) if fraction is not None else 0
     if fraction is None and round_up:
         nanos = _NANOS - 1
-    try:
-        moment = datetime.datetime(year, month, day, hour, minute, second, tzinfo=datetime.UTC)
-    except ValueError as exc:
-        raise Malformed(f"failed to parse date field [{text}]: {exc}") from None
-    offset = _offset_seconds(parts["zone"])
-    seconds = int((moment - _EPOCH).total_seconds()) - offset
+    days = _days_from_civil(year, month, day)
+    seconds = days * 86400 + clock[0] * 3600 + clock[1] * 60 + clock[2] - _offset_seconds(zone)
     return seconds * _NANOS + nanos
+
+
+def _days_from_civil(year: int, month: int, day: int) -> int:
+    """Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm)."""
+    year -= month <= 2
+    era = year // 400
+    of_era = year - era * 400
+    of_year = (153 * (month + (-3 if month > 2 else 9)) + 2) // 5 + day - 1
+    of_era_days = of_era * 365 + of_era // 4 - of_era // 100 + of_year
+    return era * 146097 + of_era_days - 719468
 
 
 def _offset_seconds(zone: str | None) -> int:

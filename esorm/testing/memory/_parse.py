@@ -15,7 +15,7 @@ from typing import Any
 from esorm.testing.memory._catalog import Catalog, Field, ObjectSpec
 from esorm.testing.memory._dates import DEFAULT_FORMAT
 from esorm.testing.memory._errors import Rejected
-from esorm.testing.memory._types import SKIP, JsonFloat, Malformed, index_value
+from esorm.testing.memory._types import SKIP, JsonFloat, Malformed, converter
 
 Values = dict[str, list[Any]]
 """Indexed values by field path (sub-fields included), in document order."""
@@ -45,33 +45,26 @@ class _Parser:
         if self.pending.fields or self.pending.objects or self.pending.runtime:
             self.catalog.merge(self.pending)
 
-    def field(self, path: str) -> Field | None:
-        return self.catalog.fields.get(path) or self.pending.fields.get(path)
-
-    def obj(self, path: str) -> ObjectSpec | None:
-        return self.catalog.objects.get(path) or self.pending.objects.get(path)
-
     def walk(self, source: Mapping[str, Any], parent: ObjectSpec) -> None:
+        fields, objects = self.catalog.fields, self.catalog.objects
+        prefix = f"{parent.path}." if parent.path else ""
         for key, value in source.items():
-            self.place(key, value, parent)
-
-    def place(self, key: str, value: Any, parent: ObjectSpec) -> None:
-        if "." in key:  # a dotted key stands for objects: {"a.b": 1} is {"a": {"b": 1}}
-            head, rest = key.split(".", 1)
-            self.place(head, {rest: value}, parent)
-            return
-        path = f"{parent.path}.{key}" if parent.path else key
-        if value is None or value == []:
-            return  # no value: nothing indexed, nothing mapped
-        leaf = self.field(path)
-        if leaf is not None:
-            self.leaf(leaf, value)
-            return
-        obj = self.obj(path)
-        if obj is not None:
-            self.object(obj, value)
-            return
-        self.unmapped(path, key, value, parent)
+            if value is None or (type(value) is list and not value):
+                continue  # no value: nothing indexed, nothing mapped
+            if "." in key:  # a dotted key stands for objects: {"a.b": 1} is {"a": {"b": 1}}
+                head, rest = key.split(".", 1)
+                self.walk({head: {rest: value}}, parent)
+                continue
+            path = prefix + key
+            leaf = fields.get(path) or self.pending.fields.get(path)
+            if leaf is not None:
+                self.leaf(leaf, value)
+                continue
+            obj = objects.get(path) or self.pending.objects.get(path)
+            if obj is not None:
+                self.object(obj, value)
+            else:
+                self.unmapped(path, key, value, parent)
 
     def object(self, obj: ObjectSpec, value: Any) -> None:
         items = value if isinstance(value, list) else [value]
@@ -88,26 +81,43 @@ class _Parser:
                 self.walk(item, obj)
 
     def leaf(self, leaf: Field, value: Any) -> None:
-        items = list(_flatten(value))
-        out = self.values.setdefault(leaf.path, [])
-        subfields = self.catalog.subs.get(leaf.path) or self.pending.subs.get(leaf.path) or ()
+        path = leaf.path
+        subfields = self.catalog.subs.get(path) or self.pending.subs.get(path)
+        if type(value) is not list and type(value) is not dict and subfields is None:
+            try:  # the common case, one plain value: no list, no sub-fields
+                indexed = converter(leaf)(value)
+            except Malformed:
+                pass  # the general path below reports it
+            else:
+                if indexed is not SKIP:
+                    out = self.values.get(path)
+                    if out is None:
+                        self.values[path] = [indexed]
+                    else:
+                        out.append(indexed)
+                return
+        items = list(_flatten(value)) if type(value) is list else (value,)
+        out = self.values.get(path)
+        if out is None:
+            out = self.values[path] = []
+        convert = converter(leaf)
         for item in items:
             if item is None:
                 null_value = leaf.params.get("null_value")
                 if null_value is None:
                     continue
                 item = null_value
-            if isinstance(item, Mapping) and leaf.type in _SCALAR_TYPES:
+            if type(item) is dict and leaf.type in _SCALAR_TYPES:
                 raise self.malformed(leaf, item, "found an object where a value was expected")
             try:
-                indexed = index_value(leaf, item)
+                indexed = convert(item)
             except Malformed as exc:
                 if leaf.params.get("ignore_malformed"):
                     continue
                 raise self.malformed(leaf, item, str(exc)) from None
             if indexed is not SKIP:
                 out.append(indexed)
-            for sub in subfields:
+            for sub in subfields or ():
                 self.leaf(sub, item)
 
     def unmapped(self, path: str, key: str, value: Any, parent: ObjectSpec) -> None:

@@ -9,6 +9,7 @@ IPv6 address (IPv4 mapped). Types the store does not evaluate keep the value as 
 from __future__ import annotations
 
 import decimal
+import functools
 import ipaddress
 import math
 from collections.abc import Callable
@@ -76,30 +77,52 @@ def index_value(field: Field, raw: Any) -> Any:
     Raises:
         Malformed: the type cannot hold the value.
     """
+    return converter(field)(raw)
+
+
+@functools.lru_cache(maxsize=4096)
+def converter(field: Field) -> Callable[[Any], Any]:
+    """The function indexing one value of `field`, worked out once per field."""
     kind = field.type
     if kind in KEYWORDS:
-        text = _keyword_text(raw)
         limit = field.params.get("ignore_above")
-        if limit is not None and len(text.encode("utf-16-le")) // 2 > int(limit):
-            return SKIP
-        return text
+        return _keyword if limit is None else functools.partial(_keyword_up_to, int(limit))
     if kind in TEXTS:
-        return _keyword_text(raw)
+        return _keyword_text
     if kind in INTEGER_RANGES:
-        return _stored_integer(field, raw)
+        return functools.partial(_stored_integer, field)
     if kind in FLOATS:
-        return _stored_float(field, raw)
+        return functools.partial(_stored_float, field)
     if kind in DATES:
-        try:
-            nanos = _dates.to_nanos(raw, field.formats)
-        except _dates.Malformed as exc:
-            raise Malformed(str(exc)) from None
-        return nanos if kind == "date_nanos" else nanos // 1_000_000
+        return functools.partial(_stored_date, field.formats, kind == "date_nanos")
     if kind == "boolean":
-        return _stored_boolean(raw)
+        return _stored_boolean
     if kind == "ip":
-        return _ip(raw, Malformed)
+        return functools.partial(_ip, error=Malformed)
+    return _as_given
+
+
+def _as_given(raw: Any) -> Any:
     return raw
+
+
+def _keyword(raw: Any) -> str:
+    return raw if type(raw) is str else _keyword_text(raw)
+
+
+def _keyword_up_to(limit: int, raw: Any) -> Any:
+    text = raw if type(raw) is str else _keyword_text(raw)
+    if len(text) > limit // 2 and len(text.encode("utf-16-le")) // 2 > limit:
+        return SKIP
+    return text
+
+
+def _stored_date(formats: tuple[str, ...], nanos: bool, raw: Any) -> int:
+    try:
+        value = _dates.to_nanos(raw, formats)
+    except _dates.Malformed as exc:
+        raise Malformed(str(exc)) from None
+    return value if nanos else value // 1_000_000
 
 
 def _keyword_text(raw: Any) -> str:
