@@ -63,6 +63,12 @@ class Related(Generic[T]):
         """True once a repository has loaded this relation."""
         return self._value is not _UNSET
 
+    @staticmethod
+    def unloaded(value: object) -> bool:
+        """Whether a field's value is a relation never loaded: the `exclude_if` of relation
+        fields, which leaves them out of dumps."""
+        return isinstance(value, Related) and value._value is _UNSET
+
     def _not_loaded(self) -> Exception:
         owner = getattr(self, "_owner", None)
         name = getattr(self, "_name", None)
@@ -109,7 +115,7 @@ class Related(Generic[T]):
             alias = super().__class_getitem__(params)
             if cls is Related or getattr(alias, "__parameters__", ()):
                 return alias  # a base class or a generic alias: no field to mark yet
-            return Annotated[alias, Field(exclude_if=_unloaded)]
+            return Annotated[alias, Field(exclude_if=Related.unloaded)]
 
     @classmethod
     def __get_pydantic_core_schema__(
@@ -223,11 +229,6 @@ class Many(Related[T]):
                 )
             )
         )
-
-
-def _unloaded(value: Any) -> bool:
-    """Whether a relation field's value was never loaded (then it is left out of dumps)."""
-    return isinstance(value, Related) and value._value is _UNSET
 
 
 def _dump(value: Related[Any], handler: core_schema.SerializerFunctionWrapHandler) -> Any:

@@ -9,12 +9,14 @@ from functools import cached_property
 from typing import Annotated, Any, Generic, TypeVar
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic_core import SchemaSerializer
 
 from esorm.domain import new_id
 from esorm.errors import InvalidEntityError
 from esorm.mapping._annotations import type_name
 from esorm.mapping._computed import drop_computed
 from esorm.mapping._relation_specs import Relation
+from esorm.mapping._serializer import storage_serializer
 
 E = TypeVar("E", bound=BaseModel)
 
@@ -165,6 +167,12 @@ class EntityMapping(Generic[E]):
             f"a valid {type_name(info.annotation)} ({problem}); give every {self.name} its id, "
             f"or type the field `str | None` or `UUID | None`"
         )
+
+    @cached_property
+    def source_serializer(self) -> SchemaSerializer:
+        """What writes serialize the entity with: its own serializer, without the relation
+        fields' check for being loaded (they are never stored)."""
+        return storage_serializer(self.entity)
 
     @cached_property
     def _id_adapter(self) -> TypeAdapter[Any]:

@@ -78,7 +78,7 @@ def _operation(
 def _source_json(entry: Entry) -> bytes:
     entity = entry.entity
     try:
-        return entity.__pydantic_serializer__.to_json(
+        return entry.mapping.source_serializer.to_json(
             entity, by_alias=True, exclude=entry.mapping.relation_fields, warnings="error"
         )
     except PydanticSerializationError as exc:
