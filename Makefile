@@ -6,8 +6,8 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
 # Elasticsearch 8 clusters need the 8.x client (a real 8.x server refuses the 9.x client's
-# compatible-with=9 headers), so `make test` also runs the integration tier with it, from a
-# virtualenv of its own.
+# compatible-with=9 headers), so `make test` also runs the integration and contract tiers
+# with it, from a virtualenv of its own.
 ES8_VENV  := .venv-es8
 ES8_BIN   := $(ES8_VENV)/bin
 ES8_STAMP := $(ES8_VENV)/.installed
@@ -29,7 +29,7 @@ $(ES8_STAMP): pyproject.toml Makefile
 
 venv: $(STAMP)
 
-# Everything with the 9.x client, then the integration tier again with the 8.x client.
+# Everything with the 9.x client, then the integration and contract tiers again with the 8.x client.
 test: $(STAMP) $(ES8_STAMP)
 	$(BIN)/pytest $(PYTEST_ARGS)
 	$(MAKE) --no-print-directory test-es8
@@ -39,7 +39,7 @@ test: $(STAMP) $(ES8_STAMP)
 ES8_DESELECT := tests/integration/test_connection.py::test_older_server_rejecting_headers_names_the_client_to_install
 
 test-es8: $(ES8_STAMP)
-	$(ES8_BIN)/pytest tests/integration --deselect $(ES8_DESELECT) $(PYTEST_ARGS)
+	$(ES8_BIN)/pytest tests/integration tests/contract --deselect $(ES8_DESELECT) $(PYTEST_ARGS)
 
 unit: $(STAMP)
 	$(BIN)/pytest tests/unit $(PYTEST_ARGS)

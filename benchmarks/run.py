@@ -1,6 +1,6 @@
 """Run every workload for esorm, the raw client, ESORM and elasticsearch.dsl in one process.
 
-    python -m benchmarks.run [--quick] [--runs N] [--only abcdef] [--profile]
+    python -m benchmarks.run [--quick] [--runs N] [--only abcdefgh] [--profile]
 
 Talks to `ESORM_URL` when set, otherwise to an embedded noida-db server on a free port.
 Prints one table per workload and the targets, and writes both as Markdown and JSON
@@ -50,7 +50,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--count", type=int, help="entities per workload (default 10,000)")
     parser.add_argument("--runs", type=int, help="timed runs per case (default 9)")
     parser.add_argument("--warmup", type=int, default=1, help="warm-up runs per case")
-    parser.add_argument("--only", default="abcdefg", help="workload letters to run, e.g. 'ae'")
+    parser.add_argument("--only", default="abcdefgh", help="workload letters to run, e.g. 'ae'")
     parser.add_argument(
         "--profile", action="store_true", help="also cProfile esorm's rows of (a), (b), (e), (f)"
     )

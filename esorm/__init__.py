@@ -33,8 +33,14 @@ from esorm.events import EventChainError, Message, MessageBus
 from esorm.indices import IndexManager, IndexTemplate
 from esorm.mapping import EntityMapping, Registry, Timestamps
 from esorm.outbox import OutboxRelay
-from esorm.repository import Found, HitStream, Repository, SearchResult
-from esorm.uow import CommitResult, UnitOfWork, retry_on_conflict, run_with_retry
+from esorm.repository import Found, HitStream, Repository, RepositoryProtocol, SearchResult
+from esorm.uow import (
+    CommitResult,
+    UnitOfWork,
+    UnitOfWorkProtocol,
+    retry_on_conflict,
+    run_with_retry,
+)
 
 __all__ = [
     "CommitError",
@@ -65,10 +71,12 @@ __all__ = [
     "Registry",
     "RelationNotLoadedError",
     "Repository",
+    "RepositoryProtocol",
     "SearchResult",
     "Timestamps",
     "TransportFailedError",
     "UnitOfWork",
+    "UnitOfWorkProtocol",
     "UnitOfWorkStateError",
     "UnreadableDocumentError",
     "VersionMismatchError",

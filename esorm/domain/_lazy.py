@@ -6,6 +6,11 @@ Example:
         author: One[User] = One()
 
     post.author.get()   # the User (or None when it does not exist), once loaded
+
+A relation that was never loaded is left out of `model_dump()` and JSON output; a loaded
+one is its data (`null` for a missing target, `[]` for none), so a response tells "not
+asked for" from "there is none". `One[User]` carries that rule to pydantic itself (an
+`exclude_if` on the field), so plain models need nothing more.
 """
 
 from __future__ import annotations
@@ -14,9 +19,9 @@ import copy
 import enum
 import reprlib
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any, ClassVar, Generic, TypeVar, get_args
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Generic, TypeVar, get_args
 
-from pydantic import GetCoreSchemaHandler
+from pydantic import Field, GetCoreSchemaHandler
 from pydantic_core import core_schema
 
 T = TypeVar("T")
@@ -34,7 +39,7 @@ class Related(Generic[T]):
     """Base of the lazy relation values: loaded or not, immutable, never doing I/O.
 
     Not stored with the entity and not change-tracked; dumped as the related data when
-    loaded and as null when not.
+    loaded, and left out of dumps while not loaded.
     """
 
     __slots__ = ("_name", "_owner", "_value")
@@ -57,6 +62,12 @@ class Related(Generic[T]):
     def loaded(self) -> bool:
         """True once a repository has loaded this relation."""
         return self._value is not _UNSET
+
+    @staticmethod
+    def unloaded(value: object) -> bool:
+        """Whether a field's value is a relation never loaded: the `exclude_if` of relation
+        fields, which leaves them out of dumps."""
+        return isinstance(value, Related) and value._value is _UNSET
 
     def _not_loaded(self) -> Exception:
         owner = getattr(self, "_owner", None)
@@ -96,6 +107,15 @@ class Related(Generic[T]):
     def __repr__(self) -> str:
         shown = "<not loaded>" if self._value is _UNSET else repr(self._value)
         return f"{type(self).__name__}({shown})"
+
+    if not TYPE_CHECKING:
+
+        def __class_getitem__(cls, params: Any) -> Any:
+            # `One[User]` on a model field: also leave the field out of dumps while unloaded
+            alias = super().__class_getitem__(params)
+            if cls is Related or getattr(alias, "__parameters__", ()):
+                return alias  # a base class or a generic alias: no field to mark yet
+            return Annotated[alias, Field(exclude_if=Related.unloaded)]
 
     @classmethod
     def __get_pydantic_core_schema__(

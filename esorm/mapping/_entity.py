@@ -10,6 +10,7 @@ from functools import cached_property
 from typing import Annotated, Any, Generic, TypeVar
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic_core import SchemaSerializer
 
 from esorm.domain import new_id
 from esorm.errors import InvalidEntityError
@@ -17,6 +18,7 @@ from esorm.mapping._annotations import type_name
 from esorm.mapping._computed import drop_computed
 from esorm.mapping._outbox import OUTBOX_FIELD, OUTBOX_MAPPING
 from esorm.mapping._relation_specs import Relation
+from esorm.mapping._serializer import storage_serializer
 
 E = TypeVar("E", bound=BaseModel)
 
@@ -178,6 +180,12 @@ class EntityMapping(Generic[E]):
             f"a valid {type_name(info.annotation)} ({problem}); give every {self.name} its id, "
             f"or type the field `str | None` or `UUID | None`"
         )
+
+    @cached_property
+    def source_serializer(self) -> SchemaSerializer:
+        """What writes serialize the entity with: its own serializer, without the relation
+        fields' check for being loaded (they are never stored)."""
+        return storage_serializer(self.entity)
 
     @cached_property
     def _id_adapter(self) -> TypeAdapter[Any]:

@@ -6,14 +6,17 @@ from esorm.repository._guard import TaskGuard
 from esorm.repository._hydration import hydrate_all
 from esorm.repository._identity import Doubt, Entry, IdentityKey, IdentityMap, Pin, State
 from esorm.repository._pins import Expected, entry_etag, entry_version
+from esorm.repository._protocols import EntityStream, RepositoryProtocol
 from esorm.repository._repository import Found, Repository
 from esorm.repository._results import SearchResult
+from esorm.repository._scopes import ScopeMark
 from esorm.repository._stream import HitStream, close_streams
 
 __all__ = [
     "Change",
     "ChangeKind",
     "Doubt",
+    "EntityStream",
     "Entry",
     "Expected",
     "Found",
@@ -23,6 +26,8 @@ __all__ = [
     "Pin",
     "Repository",
     "RepositoryContext",
+    "RepositoryProtocol",
+    "ScopeMark",
     "SearchResult",
     "State",
     "TaskGuard",

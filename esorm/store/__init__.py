@@ -1,6 +1,6 @@
 """The document store: the one seam between repositories, the unit of work and a server."""
 
-from esorm.store._elasticsearch import ElasticsearchStore, as_store
+from esorm.store._elasticsearch import ElasticsearchStore, as_store, point_in_time_gone
 from esorm.store._protocol import (
     DocRef,
     DocumentStore,
@@ -23,4 +23,5 @@ __all__ = [
     "Write",
     "WriteAction",
     "as_store",
+    "point_in_time_gone",
 ]

@@ -12,6 +12,7 @@ from elasticsearch import ApiError, AsyncElasticsearch, ConnectionTimeout, Seria
 from esorm.client import (
     client_hosts,
     client_secrets,
+    error_reason,
     error_type,
     is_compat_header_rejection,
     translate_errors,
@@ -23,6 +24,7 @@ from esorm.errors import (
     EsormError,
     IndexMissingError,
     OutcomeUnknownError,
+    QueryError,
     ServerError,
     VersionMismatchError,
 )
@@ -186,8 +188,14 @@ class ElasticsearchStore:
     async def search_point_in_time(
         self, mapping: EntityMapping[Any], body: Mapping[str, Any]
     ) -> SearchResponse:
-        with self._boundary(f"search {mapping.name}"):
-            response = await self.client.search(body=dict(body))
+        action = f"search {mapping.name}"
+        try:
+            with self._boundary(action):
+                response = await self.client.search(body=dict(body))
+        except ApiError as exc:
+            if exc.meta.status != 404:
+                raise
+            raise QueryError(point_in_time_gone(action, error_reason(exc))) from exc
         return response.body  # type: ignore[no-any-return]
 
     async def close_point_in_time(self, pit_id: str) -> None:
@@ -302,11 +310,26 @@ def _unknown(exc: ConnectionFailedError) -> str:
     return f"{exc}; which writes the server applied is unknown"
 
 
+_STORE_TYPES: set[type] = {ElasticsearchStore}
+"""Classes known to implement `DocumentStore` (a unit of work is made per request)."""
+
+
+def point_in_time_gone(action: str, reason: str) -> str:
+    """The message of a search on a point in time that was closed or expired (a 404)."""
+    return (
+        f"{action}: the point in time is gone (closed, or unused for longer than its "
+        f"keep_alive): {reason}"
+    )
+
+
 def as_store(backend: AsyncElasticsearch | DocumentStore) -> DocumentStore:
     """The document store for a client (wrapped) or a store (as it is)."""
+    if type(backend) in _STORE_TYPES:
+        return backend  # type: ignore[return-value]
     if isinstance(backend, AsyncElasticsearch):
         return ElasticsearchStore(backend)
-    if isinstance(backend, DocumentStore):
+    if isinstance(backend, DocumentStore):  # a structural check: slow, so done once per type
+        _STORE_TYPES.add(type(backend))
         return backend
     raise ConfigurationError(
         f"expected an AsyncElasticsearch client or a DocumentStore, got {type(backend).__name__}"

@@ -10,7 +10,8 @@ follow the event loop the test runs on, whatever pytest-asyncio's loop scopes
 are: each loop gets its own client, opened on it and closed before it closes,
 so a session loop shares one client and a function loop gets a fresh one.
 Tests marked ``embedded_gap(reason)`` are expected to fail on the embedded
-backend and run normally elsewhere.
+backend and run normally elsewhere. ``memory_store`` is an ``InMemoryStore`` per
+test, for service-layer tests that need no server at all.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
     from esorm.testing._backends import RunningServer
     from esorm.testing._clients import LoopClients
     from esorm.testing._loops import LoopScope
+    from esorm.testing.memory import InMemoryStore
 
 try:
     import pytest_asyncio  # noqa: F401 - only whether it is there
@@ -95,6 +97,18 @@ def index_prefix(request: pytest.FixtureRequest, es_client: AsyncElasticsearch) 
 
     prefix: str = request.getfixturevalue(prefix_name(_loop_scope(request)))
     return prefix
+
+
+@pytest.fixture
+def memory_store() -> InMemoryStore:
+    """A fresh in-memory document store (one "cluster") for this test: no server, no client.
+
+    Create a registry's indices with ``memory_store.create_indices(registry)``, then build
+    units of work on it: ``MyUnitOfWork(memory_store, registry)``.
+    """
+    from esorm.testing.memory import InMemoryStore
+
+    return InMemoryStore()
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime
 import enum
 import time
@@ -22,6 +23,7 @@ from esorm.repository import (
     IdentityMap,
     Repository,
     RepositoryContext,
+    ScopeMark,
     TaskGuard,
     close_streams,
     entry_etag,
@@ -80,7 +82,9 @@ class UnitOfWork:
 
     Use one per task, inside `async with`; leaving the block without `commit()`
     discards pending work. Two tasks using it at the same time (`asyncio.gather` over
-    one unit) fail clearly; handing it from one task to the next works.
+    one unit) fail clearly; handing it from one task to the next works. Entering it
+    again while it is active (a use case called with a request's open unit) joins it:
+    see `__aenter__`.
     Declare repositories as annotated attributes on a subclass
     (`users: Repository[User]`) or ask for them with `repository(User)`.
 
@@ -136,7 +140,9 @@ class UnitOfWork:
         self._before_commit = tuple(before_commit)
         self._after_commit = tuple(after_commit)
         self._phase = Phase.IDLE
-        self._written = 0  # operations confirmed since the block was entered
+        self._written = 0  # operations confirmed since the (innermost) block was entered
+        self._scopes: list[ScopeMark] = []  # joined blocks, innermost last
+        self._owner: asyncio.Task[Any] | None = None
         self._repositories: dict[type[BaseModel], Repository[Any]] = {}
         for name, (repository_class, entity) in _declared_repositories(type(self)).items():
             repository = repository_class(self._context, entity)
@@ -146,13 +152,37 @@ class UnitOfWork:
     # -- lifecycle --------------------------------------------------------------------------
 
     async def __aenter__(self) -> Self:
-        if self._phase is not Phase.IDLE:
-            raise UnitOfWorkStateError(
-                f"{type(self).__name__} is already in use; create one unit of work per task"
-            )
-        self._phase = Phase.ACTIVE
-        self._written = 0
+        """Enter the unit; entering it again from the task using it joins it.
+
+        A joined block is a scope of the outer one: its `commit()` writes everything
+        pending in the unit, and when it ends, what it did not commit is undone (entities
+        it began tracking are forgotten, entities it found are put back as it found them);
+        ending with an error, it also forgets what it loaded and reloads the entities it
+        found that conflicted, so a retry starts fresh. Only the outermost exit ends the
+        unit. Another task cannot enter it while the task that entered it still runs.
+        """
+        if self._phase is Phase.IDLE:
+            self._phase = Phase.ACTIVE
+            self._written = 0
+            self._owner = asyncio.current_task()
+            return self
+        self._join()
         return self
+
+    def _join(self) -> None:
+        task, owner = asyncio.current_task(), self._owner
+        if self._phase is Phase.COMMITTING or (
+            owner is not None and owner is not task and not owner.done()
+        ):
+            holder = f" by task {owner.get_name()!r}" if owner is not None else ""
+            raise UnitOfWorkStateError(
+                f"{type(self).__name__} is already in use{holder}; create one unit of work "
+                f"per task (the task that entered it may enter it again, joining it)"
+            )
+        self._context.guard.check()
+        self._owner = task
+        self._scopes.append(ScopeMark.take(self._context, self._written))
+        self._written = 0
 
     async def __aexit__(
         self,
@@ -160,11 +190,24 @@ class UnitOfWork:
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
+        if self._scopes:
+            await self._leave_scope(exc)
+            return
         try:
             await close_streams(self._context)
         finally:
             self._forget()
             self._phase = Phase.IDLE
+            self._owner = None
+
+    async def _leave_scope(self, error: BaseException | None) -> None:
+        """End a joined block: undo what it did not commit; after an error, start fresh."""
+        scope = self._scopes.pop()
+        with self._context.guard.operation():
+            scope.undo(self._context, forget_loaded=error is not None)
+            if error is not None:
+                await scope.reload_conflicts(self._context, error)
+        self._written += scope.written_before
 
     def _forget(self) -> None:
         """Discard what is tracked, and the events its entities recorded."""
@@ -402,8 +445,12 @@ class UnitOfWork:
         return rewrite
 
     async def rollback(self) -> None:
-        """Discard every pending change and forget every tracked entity."""
+        """Discard every pending change and forget every tracked entity (in a joined block:
+        what the block did, as its end would)."""
         self._context.guard.check()
+        if self._scopes:
+            self._scopes[-1].undo(self._context, forget_loaded=True)
+            return
         self._forget()
 
     async def run(

@@ -19,12 +19,13 @@ from esorm.uow._outcome import Operation
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 _strict_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
 
-_REPLACE_FIELDS = (
+PARTIAL_UPDATE_SCRIPT = (
     "for (k in params.doc.keySet()) { ctx._source[k] = params.doc[k] } "
     "for (k in params.remove) { ctx._source.remove(k) }"
 )
-"""Replaces each sent top-level field whole and drops removed extras; a `doc` update
-would merge objects, keeping keys the entity no longer has."""
+"""The Painless script of every partial update: replaces each sent top-level field whole and
+drops removed extras (a `doc` update would merge objects, keeping keys the entity no longer
+has). Its params are `doc` (field -> value) and `remove` (keys)."""
 
 
 def write_for(
@@ -103,7 +104,7 @@ def document_json(
 def _source_json(entry: Entry) -> bytes:
     entity = entry.entity
     try:
-        return entity.__pydantic_serializer__.to_json(
+        return entry.mapping.source_serializer.to_json(
             entity, by_alias=True, exclude=entry.mapping.relation_fields, warnings="error"
         )
     except PydanticSerializationError as exc:
@@ -153,7 +154,7 @@ def replace_fields(doc: Mapping[str, Any], remove: list[str], entry: Entry) -> b
     """The body of a scripted update that sets each of `doc`'s top-level fields whole and
     removes the fields in `remove`."""
     params = {"doc": doc, "remove": remove}
-    script = {"source": _REPLACE_FIELDS, "lang": "painless", "params": params}
+    script = {"source": PARTIAL_UPDATE_SCRIPT, "lang": "painless", "params": params}
     try:
         return _strict_dumps({"script": script}).encode()
     except ValueError as exc:

@@ -3,7 +3,7 @@
 The project in ``user_project/`` is copied to a temporary directory beside a plain
 ``pytest.ini`` and run by this environment's Python, where esorm is installed: the plugin
 comes in through its ``pytest11`` entry point, nothing is imported from this checkout.
-In-memory fixtures belong in ``user_project/conftest.py``, where a section is marked for them.
+Its service tests run twice, against the server and on the plugin's ``memory_store``.
 """
 
 from __future__ import annotations
@@ -41,6 +41,7 @@ def run_user_project(tmp_path: Path, settings: str) -> subprocess.CompletedProce
             # a client left open would be reported as an unclosed aiohttp session
             "-W", "error::ResourceWarning",
             "-W", "error::pytest.PytestUnraisableExceptionWarning",
+            "-v",
         ],
         cwd=tmp_path,
         env=env,
@@ -59,5 +60,6 @@ def test_the_user_project_passes(tmp_path: Path, settings: str) -> None:
     scope = "session" if settings else "function"
     assert f"asyncio_default_test_loop_scope={scope}" in output
     passed = re.search(r"(\d+) passed", output)
-    assert passed is not None and int(passed.group(1)) >= 4, output
+    assert passed is not None and int(passed.group(1)) >= 11, output
+    assert "[memory]" in output or "memory" in output, output
     assert not re.search(r"\d+ (skipped|xfailed|deselected)", output), output

@@ -120,6 +120,10 @@ def create_app(get_uow: Callable[[], AsyncIterator[LibraryUow]]) -> FastAPI:
     async def get_book(book_id: str, uow: Uow) -> Book:
         return await uow.books.get(book_id, load=["author"])
 
+    @app.get("/books/{book_id}/plain")
+    async def get_plain_book(book_id: str, uow: Uow) -> Book:
+        return await uow.books.get(book_id)
+
     @app.get("/authors/{author_id}")
     async def get_author(author_id: str, uow: Uow) -> Author:
         return await uow.authors.get(author_id, load=["books"])
@@ -171,6 +175,7 @@ async def registry(es_client: AsyncElasticsearch, index_prefix: str) -> Registry
     async with LibraryUow(es_client, registry, refresh=True) as uow:
         uow.authors.add(Author(id="a1", name="Ann"))
         uow.authors.add(Author(id="a2", name="Bob"))
+        uow.authors.add(Author(id="a3", name="Cid"))
         uow.books.add_all(book.model_copy() for book in BOOKS)
         await uow.commit()
     return registry
@@ -326,10 +331,14 @@ async def test_openapi_shows_the_sort_names_as_an_enum_and_the_page_bounds(
 
 async def test_loaded_relations_appear_in_responses(http: AsyncClient) -> None:
     book = (await http.get("/books/b3")).json()
-    assert book["author"] == {"id": "a1", "name": "Ann", "books": None}
+    assert book["author"] == {"id": "a1", "name": "Ann"}  # its books: not loaded, left out
     author = (await http.get("/authors/a2")).json()
     assert [b["id"] for b in author["books"]] == ["b2", "b4", "b6"]
-    assert all(b["author"] is None for b in author["books"])  # not loaded on that side
+    assert all("author" not in b for b in author["books"])  # not loaded on that side
+    unloaded = (await http.get("/books/b3/plain")).json()
+    assert "author" not in unloaded and unloaded["id"] == "b3"  # not asked for: left out
+    none = (await http.get("/authors/a3")).json()
+    assert none["books"] == []  # loaded, and there are none: an empty list
     listed = (await http.get("/books", params={"sort": "title"})).json()
     assert [item["author"]["name"] for item in listed["items"]] == ["Ann", "Ann", "Ann"]
 

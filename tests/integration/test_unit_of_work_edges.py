@@ -3,7 +3,6 @@ entities, guards, streams, retries and relations across a commit."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from functools import cached_property
 from typing import Any
@@ -16,16 +15,13 @@ from esorm.errors import (
     ConflictError,
     IndexMissingError,
     InvalidEntityError,
-    NotFoundError,
-    UnitOfWorkStateError,
 )
 from esorm.indices import IndexManager
 from esorm.mapping import Registry, to_one
-from esorm.query import Pagination
 from esorm.repository import Repository
 from esorm.testing import record_requests
 from esorm.uow import UnitOfWork
-from tests.integration._blog import BlogUnitOfWork, Counter, Note, Post, Stamped, User
+from tests.integration._blog import BlogUnitOfWork, Counter, Note, Post, User
 from tests.integration._support import seed
 
 pytestmark = pytest.mark.integration
@@ -76,25 +72,6 @@ async def edge_uow(
 
 
 # -- a removed entity is gone for reads in its unit ---------------------------------------------
-
-
-async def test_find_after_remove_returns_none(make_uow: MakeUow) -> None:
-    await seed(make_uow, User(id="gone", first_name="G"))
-    async with make_uow() as uow:
-        user = await uow.users.get("gone")
-        uow.users.remove(user)
-        # Repository.get documents: "NotFoundError: ... (or it was removed in this unit of work)"
-        assert await uow.users.find("gone") is None
-        with pytest.raises(NotFoundError):
-            await uow.users.get("gone")
-
-
-async def test_get_many_after_remove_reports_missing(make_uow: MakeUow) -> None:
-    await seed(make_uow, User(id="gone", first_name="G"))
-    async with make_uow() as uow:
-        uow.users.remove(await uow.users.get("gone"))
-        found = await uow.users.get_many(["gone"])
-        assert found.entities == [] and found.missing == ["gone"]
 
 
 # -- put() then remove() forgets the put --------------------------------------------------------
@@ -189,40 +166,7 @@ async def test_reading_a_cached_property_does_not_make_the_entity_dirty(
 # -- put() and re-adds set created_at -----------------------------------------------------------
 
 
-async def test_put_of_a_new_document_sets_created_at(make_uow: MakeUow) -> None:
-    async with make_uow(refresh=True) as uow:
-        stamped = uow.repository(Stamped)
-        stamped.put(Stamped(id="imported", text="x"))
-        await uow.commit()
-    async with make_uow() as uow:
-        loaded = await uow.repository(Stamped).get("imported")
-        assert loaded.updated_at is not None
-        assert loaded.created_at is not None, "put() stamps updated_at but never created_at"
-
-
-async def test_readding_over_a_removed_document_sets_created_at(make_uow: MakeUow) -> None:
-    await seed(make_uow, Stamped(id="s", text="old"))
-    async with make_uow(refresh=True) as uow:
-        repo = uow.repository(Stamped)
-        repo.remove(await repo.get("s"))
-        replacement = repo.add(Stamped(id="s", text="new"))
-        await uow.commit()
-        assert replacement.created_at is not None
-
-
 # -- pages without total counting say their total is a lower bound ------------------------------
-
-
-async def test_page_without_total_counting_does_not_claim_an_exact_total(
-    make_uow: MakeUow,
-) -> None:
-    await seed(make_uow, *(Counter(id=str(i), value=i) for i in range(25)))
-    async with make_uow() as uow:
-        page = await uow.counters.page(
-            pagination=Pagination(page=1, page_size=10), track_total_hits=False
-        )
-        # 25 documents match, none counted: the total is only a lower bound
-        assert not (page.total == 10 and page.total_is_exact)
 
 
 # -- a stream frees its point in time when it ends ----------------------------------------------
@@ -244,33 +188,7 @@ async def test_point_in_time_closed_when_a_plain_stream_ends(
 # -- handing the unit to another task (asyncio.wait_for) works ----------------------------------
 
 
-async def test_wait_for_in_the_owning_task_is_allowed(make_uow: MakeUow) -> None:
-    await seed(make_uow, User(id="1", first_name="A"))
-    async with make_uow() as uow:
-        # same use case, same task; wait_for only adds a timeout
-        user = await asyncio.wait_for(uow.users.get("1"), timeout=5)
-        user.first_name = "B"
-        await asyncio.wait_for(uow.commit(), timeout=5)
-
-
 # -- streams and aggregations respect the unit's block ------------------------------------------
-
-
-async def test_stream_refuses_to_track_into_a_closed_unit_of_work(make_uow: MakeUow) -> None:
-    await seed(make_uow, *(Counter(id=str(i), value=i) for i in range(3)))
-    uow = make_uow()
-    async with uow:
-        stream = uow.counters.iterate(track=True)
-    with pytest.raises(UnitOfWorkStateError):
-        async for _ in stream:
-            pass
-    assert len(uow.identity_map) == 0
-
-
-async def test_aggregate_outside_the_block_is_refused(make_uow: MakeUow) -> None:
-    uow = make_uow()
-    with pytest.raises(UnitOfWorkStateError):
-        await uow.counters.aggregate(aggs={"n": {"value_count": {"field": "value"}}})
 
 
 # -- an alias keeps one instance per document ---------------------------------------------------
@@ -296,17 +214,6 @@ async def test_alias_backed_index_keeps_one_instance_per_document(
 
 
 # -- a refused commit leaves timestamps as they were --------------------------------------------
-
-
-async def test_refused_commit_leaves_entities_unstamped(make_uow: MakeUow) -> None:
-    async with make_uow() as uow:
-        first = uow.repository(Stamped).add(Stamped(id="a", text="x"))
-        bad = uow.repository(Stamped).add(Stamped(id="b", text="y"))
-        bad.text = 123  # type: ignore[assignment]
-        with pytest.raises(InvalidEntityError, match="'b' is invalid and was not written"):
-            await uow.commit()
-        # nothing was sent, so no entity carries timestamps of a write that never happened
-        assert first.created_at is None and first.updated_at is None
 
 
 # -- a new entity is routed as it is at commit --------------------------------------------------
@@ -478,20 +385,6 @@ async def test_retry_does_not_repeat_writes_that_succeeded(
 
 
 # -- put() of a tracked instance is last-write-wins ---------------------------------------------
-
-
-async def test_put_of_a_tracked_instance_overwrites_unguarded(make_uow: MakeUow) -> None:
-    await seed(make_uow, User(id="1", first_name="A"))
-    async with make_uow() as uow:
-        user = await uow.users.get("1")
-        async with make_uow() as other:  # someone else writes meanwhile
-            (await other.users.get("1")).first_name = "Other"
-            await other.commit()
-        user.first_name = "Mine"
-        uow.users.put(user)  # "written whether or not its document exists (last write wins)"
-        await uow.commit()  # ConflictError: still a guarded `index`
-    async with make_uow() as uow:
-        assert (await uow.users.get("1")).first_name == "Mine"
 
 
 # -- a change made while a write is under way stays a change -------------------------------------
