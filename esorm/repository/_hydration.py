@@ -11,6 +11,7 @@ from pydantic import BaseModel, ValidationError
 from esorm.errors import InvalidEntityError, UnreadableDocumentError
 from esorm.mapping import OUTBOX_FIELD, WRITES_FIELD, EntityMapping
 from esorm.query import SourceFilter
+from esorm.repository._fresh import hydrate_fresh
 from esorm.repository._identity import Entry, IdentityMap, State
 from esorm.repository._pins import check_pin_kept
 from esorm.repository._snapshots import take_snapshot
@@ -75,7 +76,12 @@ def hydrate_all(
     """The tracked entity for each hit: the instance already tracked (unflushed changes
     survive; removed ones left out with `skip_removed`, partial ones completed by a full
     read), or a new clean one; `track=False` gives detached ones, for streams. A document
-    that does not validate raises, or is listed in `unreadable`. The hot path: one loop."""
+    that does not validate raises, or is listed in `unreadable`. The hot path: a result of
+    untracked documents goes in bulk (`hydrate_fresh`), anything else through one loop."""
+    if track and isinstance(hits, list | tuple) and len(hits) > 1:
+        fresh = hydrate_fresh(identity, mapping, hits, routing, source_filter)
+        if fresh is not None:
+            return fresh
     validate, drop, relations, deep, id_source, routing_of, outbox, after_load = _reading(mapping)
     bucket, by_object = identity.bucket(mapping.entity, mapping.index), identity._by_object
     clean = State.CLEAN

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterator, ValuesView
+from collections.abc import Iterable, Iterator, ValuesView
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -206,6 +206,10 @@ class IdentityMap:
         """Track an entry; the caller makes sure its key is free."""
         self.bucket(entry.mapping.entity, entry.mapping.index)[entry.id] = entry
         self._by_object[id(entry.entity)] = entry
+
+    def track_all(self, entities: Iterable[BaseModel], entries: Iterable[Entry]) -> None:
+        """Find these entries by their entities (already in their bucket), in this order."""
+        self._by_object.update(zip(map(id, entities), entries, strict=True))
 
     def discard(self, entry: Entry) -> None:
         """Stop tracking an entry."""
