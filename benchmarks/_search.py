@@ -11,7 +11,6 @@ from benchmarks._harness import Case, Pending
 from benchmarks._models import User, user_sources
 from esorm.uow import UnitOfWork
 
-
 _FAST = "the esorm-built client: the same serializer esorm uses"
 
 
@@ -72,9 +71,7 @@ def cases(bench: Bench) -> list[Case]:
         assert len(await bench.peer().User.search({"match_all": {}}, page_size=size)) == size
 
     async def dsl(_: None) -> None:
-        search = bench.dsl.User.search(using=bench.plain).extra(
-            size=size, seq_no_primary_term=True
-        )
+        search = bench.dsl.User.search(using=bench.plain).extra(size=size, seq_no_primary_term=True)
         assert len(list(await search.execute())) == size
 
     return [

@@ -110,9 +110,7 @@ def cases(bench: Bench) -> list[Case]:
 
     async def dsl_setup() -> list[Any]:
         await fresh()
-        search = bench.dsl.User.search(using=bench.plain).extra(
-            size=size, seq_no_primary_term=True
-        )
+        search = bench.dsl.User.search(using=bench.plain).extra(size=size, seq_no_primary_term=True)
         return list(await search.execute())
 
     async def dsl(docs: list[Any]) -> None:

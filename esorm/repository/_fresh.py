@@ -47,7 +47,9 @@ def batch_reading(mapping: EntityMapping[Any]) -> _Batch | None:
     deep = mapping.mutable - relations if relations else mapping.mutable
     snapshots: Callable[[list[Any]], Iterable[dict[str, Any]]]
     if relations or deep or entity.model_config.get("extra") == "allow":
-        snapshots = functools.partial(map, functools.partial(take_snapshot, exclude=relations, deep=deep))
+        snapshots = functools.partial(
+            map, functools.partial(take_snapshot, exclude=relations, deep=deep)
+        )
     else:  # only immutable values: a snapshot is a copy of the entity's values
         snapshots = _copies
     id_field = mapping.id_field

@@ -105,11 +105,12 @@ def apply_result(
     status = item.get("status", 0)
     if status == REJECTED:
         return True
-    operation.result = item
     if status >= 300 or "error" in item:
         fail(operation, item)
         return False
     operation.status = Status.CONFIRMED
+    if operation.entry is None:  # a confirmed entity's answer is in its entry: not kept
+        operation.result = item
     entry, action = operation.entry, operation.action
     if action == "delete":
         outcome.deleted += 1
