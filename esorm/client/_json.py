@@ -16,6 +16,7 @@ from typing import Any
 
 from elasticsearch.serializer import JsonSerializer, NdjsonSerializer, Serializer
 
+orjson: Any
 try:
     import orjson
 except ImportError:  # pragma: no cover - the `fast` extra is not installed
