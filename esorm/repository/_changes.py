@@ -9,7 +9,7 @@ from pydantic import BaseModel, ValidationError
 from esorm.domain import forget_events
 from esorm.errors import InvalidEntityError
 from esorm.mapping import EntityMapping
-from esorm.repository._identity import Entry, IdentityMap, Pin, State
+from esorm.repository._identity import ROW_ENTITY, ROW_SNAPSHOT, Entry, IdentityMap, Pin, State
 from esorm.repository._snapshots import differs_from, take_snapshot
 
 E = TypeVar("E", bound=BaseModel)
@@ -30,25 +30,29 @@ def pending_changes(identity: IdentityMap) -> list[Change]:
     changes: list[Change] = []
     append = changes.append
     clean, new = State.CLEAN, State.NEW
-    for entry in identity.live():
-        state = entry.state
-        if state is clean:
-            snapshot = entry.snapshot
-            if snapshot is None:
-                continue
-            entity = entry.entity
-            values = entity.__dict__
-            if entity.__pydantic_extra__ is None and len(values) == len(snapshot):
-                # the snapshot on the left lets an UNTRACKED (relation) value answer first
-                if snapshot == values:
-                    continue
-            elif not differs_from(entity, snapshot):
-                continue
-            append((entry, "update" if entry.source_filter is not None else "index"))
-        elif state is new:
-            append((entry, "create"))
+    for found in identity.live():
+        entry: Entry | None
+        if isinstance(found, tuple):  # a Loaded row: clean, with its snapshot
+            entity, snapshot, entry = found[ROW_ENTITY], found[ROW_SNAPSHOT], None
         else:
-            append((entry, "delete"))
+            entry = found
+            state = entry.state
+            if state is not clean:
+                append((entry, "create" if state is new else "delete"))
+                continue
+            if entry.snapshot is None:
+                continue
+            entity, snapshot = entry.entity, entry.snapshot
+        values = entity.__dict__
+        if entity.__pydantic_extra__ is None and len(values) == len(snapshot):
+            # the snapshot on the left lets an UNTRACKED (relation) value answer first
+            if snapshot == values:
+                continue
+        elif not differs_from(entity, snapshot):
+            continue
+        if entry is None:
+            entry = identity.entry(found)  # replaces the row: same size, same order
+        append((entry, "update" if entry.source_filter is not None else "index"))
     return changes
 
 

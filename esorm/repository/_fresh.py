@@ -2,7 +2,9 @@
 
 Every step is one C-level pass over the whole result (`map`, `zip`, `dict.update`) and
 the entities come from one pydantic-core call over the list of sources, so no Python
-loop runs per hit: what `hydrate_all`'s loop does hit by hit, batch by batch here.
+code runs per hit: what `hydrate_all`'s loop does hit by hit, batch by batch here. Each
+document is tracked as a `Loaded` row (a tuple `zip` makes), which the identity map
+turns into its `Entry` only when something asks for it.
 Anything the batch cannot do exactly (an id already tracked or repeated, a source to
 fill or trim, a document that does not validate, hooks) leaves it to that loop.
 """
@@ -19,7 +21,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from esorm.mapping import WRITES_FIELD, EntityMapping
 from esorm.query import SourceFilter
-from esorm.repository._identity import Entry, IdentityMap, State
+from esorm.repository._identity import IdentityMap, Loaded
 from esorm.repository._snapshots import take_snapshot
 
 _ID, _INDEX, _SOURCE = itemgetter("_id"), itemgetter("_index"), itemgetter("_source")
@@ -75,7 +77,7 @@ def hydrate_fresh(
     """Tracked entities for hits none of which is tracked, or None (nothing changed) when
     the per-hit loop must do it."""
     batch = batch_reading(mapping)
-    bucket = identity.bucket(mapping.entity, mapping.index)
+    bucket = identity.raw_bucket(mapping.entity, mapping.index)
     ids = list(map(_ID, hits))
     unique = set(ids)
     if batch is None or len(unique) != len(ids) or not unique.isdisjoint(bucket):
@@ -93,24 +95,19 @@ def hydrate_fresh(
             if stored:
                 source[WRITES_FIELD] = stored
         return None
-    entries = list(
-        map(
-            Entry,
+    rows: list[Loaded] = list(
+        zip(
             entities,
+            batch.snapshots(entities),
             repeat(mapping),
             map(_INDEX, hits),
             ids,
             repeat(routing) if routing is not None else map(_ROUTING, hits),
-            repeat(State.CLEAN),
             map(_SEQ_NO, hits),
             map(_TERM, hits),
-            batch.snapshots(entities),
             repeat(source_filter),
-            repeat(False),
-            repeat(True),
             map(tuple, writes),
         )
     )
-    bucket.update(zip(ids, entries, strict=True))
-    identity.track_all(entities, entries)
+    identity.load_all(mapping, ids, entities, rows)
     return entities
