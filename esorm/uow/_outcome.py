@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -60,6 +60,16 @@ class Operation(Write):
     retry: Retry | None = field(default=None, repr=False)
     result: ItemResult | None = field(default=None, repr=False)
     on_outcome: Callable[[Operation], None] | None = field(default=None, repr=False)
+    deferred: bool = field(default=False, repr=False)
+    """Its document is serialized when its chunk is sent (`uow._writes.render`)."""
+    beside: Mapping[str, Any] | None = field(default=None, repr=False)
+    """Reserved fields its deferred document carries (`Flush.store_beside`)."""
+
+    def release(self) -> None:
+        """Drop the request bytes of a settled write of a tracked entity: its outcome is
+        known and applied, so a large commit keeps no body it has already sent."""
+        if self.entry is not None and self.status in _SETTLED:
+            self.source, self._line = None, None
 
     @property
     def write(self) -> Write:
@@ -79,6 +89,8 @@ class Operation(Write):
         fields = {name: getattr(write, name) for name in _WRITE_FIELDS}
         return cls(**fields, on_outcome=on_outcome)
 
+
+_SETTLED = frozenset({Status.CONFIRMED, Status.FAILED})
 
 _WRITE_FIELDS = tuple(f.name for f in dataclasses.fields(Write) if f.init)
 
