@@ -9,7 +9,7 @@ from pydantic import BaseModel, ValidationError
 from esorm.domain import forget_events
 from esorm.errors import InvalidEntityError
 from esorm.mapping import EntityMapping
-from esorm.repository._identity import ROW_ENTITY, ROW_SNAPSHOT, Entry, IdentityMap, Pin, State
+from esorm.repository._identity import Entry, IdentityMap, Pin, State
 from esorm.repository._snapshots import differs_from, take_snapshot
 
 E = TypeVar("E", bound=BaseModel)
@@ -32,8 +32,8 @@ def pending_changes(identity: IdentityMap) -> list[Change]:
     clean, new = State.CLEAN, State.NEW
     for found in identity.live():
         entry: Entry | None
-        if isinstance(found, tuple):  # a Loaded row: clean, with its snapshot
-            entity, snapshot, entry = found[ROW_ENTITY], found[ROW_SNAPSHOT], None
+        if isinstance(found, tuple):  # a Loaded row (entity, snapshot, ...): clean
+            entity, snapshot, entry = found[0], found[1], None
         else:
             entry = found
             state = entry.state

@@ -79,11 +79,12 @@ def hydrate_fresh(
     batch = batch_reading(mapping)
     bucket = identity.raw_bucket(mapping.entity, mapping.index)
     ids = list(map(_ID, hits))
-    unique = set(ids)
-    if batch is None or len(unique) != len(ids) or not unique.isdisjoint(bucket):
+    if batch is None or not bucket.keys().isdisjoint(ids):
         return None
-    sources = list(map(_SOURCE, hits)) if all(map(contains, hits, repeat("_source"))) else ()
-    if len(sources) != len(hits) or not all(sources):
+    if not all(map(contains, hits, repeat("_source"))):
+        return None
+    sources: list[Any] = list(map(_SOURCE, hits))
+    if not all(sources):
         return None
     if batch.id_source is not None and not all(map(contains, sources, repeat(batch.id_source))):
         return None
@@ -91,9 +92,7 @@ def hydrate_fresh(
     try:  # strict models accept what they dumped, as in the loop
         entities = batch.validate(sources, strict=False)
     except ValidationError:  # the loop tells which documents
-        for source, stored in zip(sources, writes, strict=True):
-            if stored:
-                source[WRITES_FIELD] = stored
+        _put_back(sources, writes)
         return None
     rows: list[Loaded] = list(
         zip(
@@ -109,5 +108,14 @@ def hydrate_fresh(
             map(tuple, writes),
         )
     )
-    identity.load_all(mapping, ids, entities, rows)
+    if not identity.load_all(mapping, ids, entities, rows):  # an id repeats: the loop
+        _put_back(sources, writes)  # returns one instance for both
+        return None
     return entities
+
+
+def _put_back(sources: list[Any], writes: list[Any]) -> None:
+    """Return the write ids taken out of the sources, for the per-hit loop to read them."""
+    for source, stored in zip(sources, writes, strict=True):
+        if stored:
+            source[WRITES_FIELD] = stored

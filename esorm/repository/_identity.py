@@ -184,7 +184,7 @@ code, as much again as the rest of the read); the map turns one into its `Entry`
 first time anything asks for it, and a commit compares it without doing so."""
 
 ROW_ENTITY: Final = 0
-ROW_SNAPSHOT: Final = 1
+"""Where a `Loaded` row holds its entity (the snapshot follows it, at 1)."""
 
 
 def _entry_of_row(row: Loaded) -> Entry:
@@ -268,10 +268,18 @@ class IdentityMap:
         ids: Iterable[str],
         entities: Iterable[BaseModel],
         rows: list[Loaded],
-    ) -> None:
-        """Track documents none of which is tracked yet, as `Loaded` rows, in this order."""
-        self.raw_bucket(mapping.entity, mapping.index).update(zip(ids, rows, strict=True))
+    ) -> bool:
+        """Track documents none of which is tracked yet, as `Loaded` rows, in this order;
+        False (and nothing tracked) when an id repeats among them."""
+        bucket = self.raw_bucket(mapping.entity, mapping.index)
+        before = len(bucket)
+        bucket.update(zip(ids, rows, strict=True))
+        if len(bucket) != before + len(rows):
+            for row in rows:
+                bucket.pop(row[4], None)
+            return False
         self._by_object.update(zip(map(id, entities), rows, strict=True))
+        return True
 
     def discard(self, entry: Entry) -> None:
         """Stop tracking an entry."""
