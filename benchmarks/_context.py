@@ -20,6 +20,10 @@ class Bench:
     """The shared state of one benchmark run."""
 
     client: AsyncElasticsearch
+    """Built by esorm (`create_client`): orjson for JSON. esorm's rows and "+ orjson" rows."""
+    plain: AsyncElasticsearch
+    """The same server with the client's default (standard-library) serializers: the raw
+    rows and the peers, as their users get them."""
     registry: Registry
     indices: SimpleNamespace  # user, author, post: full index names
     count: int  # entities per workload (10,000; fewer with --quick)

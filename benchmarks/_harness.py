@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import statistics
 import sys
@@ -9,7 +10,7 @@ import time
 import traceback
 import tracemalloc
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -50,6 +51,7 @@ class Case:
     note: str = ""
     check: Callable[[Any], Awaitable[None]] | None = None  # after the instrumented run
     describe: Callable[[], str] | None = None  # appended to the note once every run is done
+    versus: tuple[str, ...] = ()  # labels of other rows: their ratios go into the note too
 
 
 @dataclass
@@ -110,7 +112,7 @@ async def _once(case: Case) -> float:
         await case.teardown(state)
 
 
-async def _instrumented(case: Case, row: Row, client: AsyncElasticsearch) -> None:
+async def _instrumented(case: Case, row: Row, clients: Sequence[AsyncElasticsearch]) -> None:
     """One extra run with tracemalloc and request recording on, then the case's check.
 
     Its time is not reported: tracing allocations slows Python code down several times.
@@ -120,13 +122,15 @@ async def _instrumented(case: Case, row: Row, client: AsyncElasticsearch) -> Non
         gc.collect()
         tracemalloc.start()
         try:
-            with record_requests(client) as log:
+            with contextlib.ExitStack() as stack:
+                logs = [stack.enter_context(record_requests(client)) for client in clients]
                 await case.run(state)
             row.peak_bytes = tracemalloc.get_traced_memory()[1]
         finally:
             tracemalloc.stop()
-        row.requests = len(log)
-        row.endpoints = dict(Counter(r.endpoint for r in log.requests))
+        sent = [request for log in logs for request in log.requests]
+        row.requests = len(sent)
+        row.endpoints = dict(Counter(r.endpoint for r in sent))
         if case.check is not None:
             await case.check(state)
     finally:
@@ -145,7 +149,7 @@ def _fail(row: Row, exc: BaseException) -> None:
 
 async def measure(
     cases: list[Case],
-    client: AsyncElasticsearch,
+    clients: Sequence[AsyncElasticsearch],
     *,
     runs: int,
     warmup: int,
@@ -173,7 +177,7 @@ async def measure(
                 live.remove((case, row))
     for case, row in live:
         try:
-            await _instrumented(case, row, client)
+            await _instrumented(case, row, clients)
         except Exception as exc:
             _fail(row, exc)
         if case.describe is not None and row.status == "ok":
@@ -181,9 +185,24 @@ async def measure(
     baseline = next((r for r in rows if r.role == "baseline" and r.median), None)
     if baseline is not None and baseline.median:
         for row in rows:
-            if row.median is not None:
-                row.ratio = row.median / baseline.median
-            if row.times and len(row.times) == len(baseline.times):
-                pairs = zip(row.times, baseline.times, strict=True)
-                row.paired = statistics.median(mine / base for mine, base in pairs)
+            row.ratio, row.paired = _ratios(row, baseline)
+    by_label = {row.label: row for row in rows}
+    for case, row in zip(cases, rows, strict=True):
+        for label in case.versus:
+            ratio, paired = _ratios(row, by_label[label])
+            if ratio is not None:
+                text = f"{ratio:.2f}x (paired {paired or 0:.2f}x) of {label}"
+                row.note = "; ".join(part for part in (row.note, text) if part)
     return rows
+
+
+def _ratios(row: Row, other: Row) -> tuple[float | None, float | None]:
+    """Ratio of medians and the paired ratio (median of run-by-run ratios) of `row` to `other`."""
+    if row.median is None or not other.median:
+        return None, None
+    paired = None
+    if row.times and len(row.times) == len(other.times):
+        paired = statistics.median(
+            mine / base for mine, base in zip(row.times, other.times, strict=True)
+        )
+    return row.median / other.median, paired

@@ -88,7 +88,7 @@ def cases(bench: Bench) -> list[Case]:
 
     async def helper_reindex(_: Any) -> None:
         try:
-            await async_reindex(bench.client, old, new, chunk_size=1000)
+            await async_reindex(bench.plain, old, new, chunk_size=1000)
         except ApiError as exc:  # it asks for the target's data stream first
             raise Unavailable(f"async_reindex: {exc.message}"[:160]) from exc
 
@@ -97,9 +97,9 @@ def cases(bench: Bench) -> list[Case]:
         server lacks): a scan of the source into bulk requests of the target."""
         actions = (
             {"_index": new, "_id": hit["_id"], "_source": hit["_source"]}
-            async for hit in async_scan(bench.client, index=old, size=5000)
+            async for hit in async_scan(bench.plain, index=old, size=5000)
         )
-        await async_bulk(bench.client, actions, chunk_size=2500)
+        await async_bulk(bench.plain, actions, chunk_size=2500)
 
     async def esorm_client(_: Any) -> None:
         report = await Migration(bench.client, registry, Account, force=True).run()

@@ -26,14 +26,14 @@ async def esorm_relations(bench: Bench, uow: UnitOfWork) -> list[tuple[Any, Any]
 
 
 def cases(bench: Bench) -> list[Case]:
-    client = bench.client
+    client, plain = bench.client, bench.plain
     posts_index, authors_index = bench.indices.post, bench.indices.author
 
     async def raw(_: None) -> None:
-        response = await client.search(index=posts_index, size=POSTS, seq_no_primary_term=True)
+        response = await plain.search(index=posts_index, size=POSTS, seq_no_primary_term=True)
         posts = [Post.model_validate(hit["_source"]) for hit in response.body["hits"]["hits"]]
         ids = list(dict.fromkeys(post.author_id for post in posts))
-        found = await client.mget(index=authors_index, ids=ids)
+        found = await plain.mget(index=authors_index, ids=ids)
         authors = {
             doc["_id"]: Author.model_validate(doc["_source"])
             for doc in found.body["docs"]
@@ -61,10 +61,10 @@ def cases(bench: Bench) -> list[Case]:
         assert all(p.author is not None for p in posts)
 
     async def dsl(_: None) -> None:
-        search = bench.dsl.Post.search(using=client).extra(size=POSTS, seq_no_primary_term=True)
+        search = bench.dsl.Post.search(using=plain).extra(size=POSTS, seq_no_primary_term=True)
         posts = list(await search.execute())
         ids = list(dict.fromkeys(post.author_id for post in posts))
-        found = await bench.dsl.Author.mget(ids, using=client)
+        found = await bench.dsl.Author.mget(ids, using=plain)
         authors = {doc.meta.id: doc for doc in found if doc is not None}
         pairs = [(post, authors[post.author_id]) for post in posts]
         assert len(pairs) == POSTS

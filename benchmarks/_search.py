@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from elasticsearch import AsyncElasticsearch
+
 from benchmarks._context import Bench
 from benchmarks._harness import Case, Pending
 from benchmarks._models import User, user_sources
 from esorm.uow import UnitOfWork
+
+_FAST = "the esorm-built client: the same serializer esorm uses"
 
 
 async def prepare(bench: Bench) -> None:
@@ -28,16 +32,23 @@ def cases(bench: Bench) -> list[Case]:
     index = bench.indices.user
     size = bench.count
 
-    async def raw_search() -> list[dict[str, Any]]:
-        response = await bench.client.search(index=index, size=size, seq_no_primary_term=True)
+    async def raw_search(client: AsyncElasticsearch) -> list[dict[str, Any]]:
+        response = await client.search(index=index, size=size, seq_no_primary_term=True)
         hits: list[dict[str, Any]] = response.body["hits"]["hits"]
         return hits
 
     async def raw(_: None) -> None:
-        assert len(await raw_search()) == size
+        assert len(await raw_search(bench.plain)) == size
+
+    async def raw_fast(_: None) -> None:
+        assert len(await raw_search(bench.client)) == size
 
     async def raw_validate(_: None) -> None:
-        users = [User.model_validate(hit["_source"]) for hit in await raw_search()]
+        users = [User.model_validate(hit["_source"]) for hit in await raw_search(bench.plain)]
+        assert len(users) == size
+
+    async def raw_fast_validate(_: None) -> None:
+        users = [User.model_validate(hit["_source"]) for hit in await raw_search(bench.client)]
         assert len(users) == size
 
     async def open_uow() -> UnitOfWork:
@@ -60,21 +71,42 @@ def cases(bench: Bench) -> list[Case]:
         assert len(await bench.peer().User.search({"match_all": {}}, page_size=size)) == size
 
     async def dsl(_: None) -> None:
-        search = bench.dsl.User.search(using=bench.client).extra(
-            size=size, seq_no_primary_term=True
-        )
+        search = bench.dsl.User.search(using=bench.plain).extra(size=size, seq_no_primary_term=True)
         assert len(list(await search.execute())) == size
 
     return [
         Case(
             "raw search, dicts",
             "elasticsearch",
-            "baseline",
+            "info",
             raw,
-            note="seq_no_primary_term=True, as a tracking ORM needs",
+            note="default serializer; seq_no_primary_term=True, as a tracking ORM needs",
         ),
-        Case("raw search + model_validate", "elasticsearch", "info", raw_validate),
-        Case("esorm repository.search", "esorm", "target", esorm, open_uow, close_uow),
+        Case("raw search + orjson, dicts", "elasticsearch", "info", raw_fast, note=_FAST),
+        Case(
+            "raw search + model_validate",
+            "elasticsearch",
+            "baseline",
+            raw_validate,
+            note="default serializer",
+        ),
+        Case(
+            "raw search + orjson + model_validate",
+            "elasticsearch",
+            "info",
+            raw_fast_validate,
+            note=_FAST,
+        ),
+        Case(
+            "esorm repository.search",
+            "esorm",
+            "target",
+            esorm,
+            open_uow,
+            close_uow,
+            note="esorm-built client (orjson)",
+            versus=("raw search + orjson + model_validate", "raw search, dicts"),
+        ),
         Case(
             "esorm get_many (mget)",
             "esorm",

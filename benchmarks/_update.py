@@ -49,7 +49,7 @@ def cases(bench: Bench) -> list[Case]:
 
     async def raw_setup() -> tuple[str, list[User], dict[str, tuple[int, int]]]:
         index = await fresh()
-        response = await bench.client.search(index=index, size=size, seq_no_primary_term=True)
+        response = await bench.plain.search(index=index, size=size, seq_no_primary_term=True)
         hits = response.body["hits"]["hits"]
         users = [User.model_validate(hit["_source"]) for hit in hits]
         versions = {hit["_id"]: (hit["_seq_no"], hit["_primary_term"]) for hit in hits}
@@ -70,7 +70,7 @@ def cases(bench: Bench) -> list[Case]:
             }
             for u in changed
         )
-        async for _, item in async_streaming_bulk(bench.client, actions, chunk_size=CHUNK):
+        async for _, item in async_streaming_bulk(bench.plain, actions, chunk_size=CHUNK):
             result = item["index"]
             versions[result["_id"]] = (result["_seq_no"], result["_primary_term"])
 
@@ -110,9 +110,7 @@ def cases(bench: Bench) -> list[Case]:
 
     async def dsl_setup() -> list[Any]:
         await fresh()
-        search = bench.dsl.User.search(using=bench.client).extra(
-            size=size, seq_no_primary_term=True
-        )
+        search = bench.dsl.User.search(using=bench.plain).extra(size=size, seq_no_primary_term=True)
         return list(await search.execute())
 
     async def dsl(docs: list[Any]) -> None:
@@ -126,7 +124,7 @@ def cases(bench: Bench) -> list[Case]:
                     "_source": doc,
                 }
 
-        await bench.dsl.User.bulk(each(), using=bench.client, chunk_size=CHUNK)
+        await bench.dsl.User.bulk(each(), using=bench.plain, chunk_size=CHUNK)
 
     return [
         Case(

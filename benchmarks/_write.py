@@ -12,6 +12,7 @@ from benchmarks._models import User, user_sources
 from esorm.uow import UnitOfWork
 
 CHUNK = 500
+LARGE = 10  # the large commit writes ten times the entities of the others (100,000)
 
 
 def cases(bench: Bench) -> list[Case]:
@@ -35,6 +36,9 @@ def cases(bench: Bench) -> list[Case]:
         ]
 
     async def raw(actions: list[dict[str, Any]]) -> None:
+        await async_bulk(bench.plain, actions, chunk_size=CHUNK)
+
+    async def raw_fast(actions: list[dict[str, Any]]) -> None:
         await async_bulk(bench.client, actions, chunk_size=CHUNK)
 
     async def raw_dump_setup() -> tuple[str, list[User]]:
@@ -46,7 +50,7 @@ def cases(bench: Bench) -> list[Case]:
             {"_op_type": "create", "_index": index, "_id": u.id, "_source": u.model_dump()}
             for u in users
         )
-        await async_bulk(bench.client, actions, chunk_size=CHUNK)
+        await async_bulk(bench.plain, actions, chunk_size=CHUNK)
 
     # -- esorm -------------------------------------------------------------------------------
 
@@ -97,7 +101,7 @@ def cases(bench: Bench) -> list[Case]:
             for doc in docs:
                 yield doc
 
-        await bench.dsl.User.bulk(each(), using=bench.client, chunk_size=CHUNK)
+        await bench.dsl.User.bulk(each(), using=bench.plain, chunk_size=CHUNK)
 
     return [
         Case(
@@ -106,7 +110,16 @@ def cases(bench: Bench) -> list[Case]:
             "baseline",
             raw,
             raw_setup,
-            note=f"`create` actions, chunk {CHUNK}",
+            note=f"`create` actions, chunk {CHUNK}; default serializer",
+            check=all_written,
+        ),
+        Case(
+            "raw async_bulk + orjson, prebuilt dicts",
+            "elasticsearch",
+            "info",
+            raw_fast,
+            raw_setup,
+            note="the esorm-built client's serializer",
             check=all_written,
         ),
         Case(
@@ -126,6 +139,7 @@ def cases(bench: Bench) -> list[Case]:
             esorm_setup,
             note="entities built beforehand; add validates each",
             check=all_written,
+            versus=("raw async_bulk + model_dump", "raw async_bulk + orjson, prebuilt dicts"),
         ),
         Case(
             "esorm commit only",
@@ -153,6 +167,54 @@ def cases(bench: Bench) -> list[Case]:
             dsl_bulk,
             dsl_setup,
             note=f"validate=True, chunk {CHUNK}",
+            check=all_written,
+        ),
+    ]
+
+
+def large_cases(bench: Bench) -> list[Case]:
+    """One commit of ten times the entities: time and, above all, peak memory."""
+    sources = user_sources(bench.count * LARGE)
+
+    async def setup() -> tuple[str, list[User]]:
+        return await bench.reset_index(User), [User.model_validate(s) for s in sources]
+
+    async def raw_dump(state: tuple[str, list[User]]) -> None:
+        index, users = state
+        actions = (
+            {"_op_type": "create", "_index": index, "_id": u.id, "_source": u.model_dump()}
+            for u in users
+        )
+        await async_bulk(bench.plain, actions, chunk_size=CHUNK)
+
+    async def esorm_add_commit(state: tuple[str, list[User]]) -> None:
+        async with UnitOfWork(bench.client, bench.registry, chunk_size=CHUNK) as uow:
+            uow.repository(User).add_all(state[1])
+            await uow.commit()
+
+    async def all_written(_: Any) -> None:
+        index = bench.indices.user
+        await bench.client.indices.refresh(index=index)
+        found = (await bench.client.count(index=index))["count"]
+        assert found == len(sources), f"{found} documents written, expected {len(sources)}"
+
+    return [
+        Case(
+            "raw async_bulk + model_dump",
+            "elasticsearch",
+            "baseline",
+            raw_dump,
+            setup,
+            note=f"chunk {CHUNK}, default serializer",
+            check=all_written,
+        ),
+        Case(
+            "esorm add_all + commit",
+            "esorm",
+            "target",
+            esorm_add_commit,
+            setup,
+            note="one commit",
             check=all_written,
         ),
     ]

@@ -1,6 +1,6 @@
 """Run every workload for esorm, the raw client, ESORM and elasticsearch.dsl in one process.
 
-    python -m benchmarks.run [--quick] [--runs N] [--only abcdefgh] [--profile]
+    python -m benchmarks.run [--quick] [--runs N] [--only abcdefghi] [--profile]
 
 Talks to `ESORM_URL` when set, otherwise to an embedded noida-db server on a free port.
 Prints one table per workload and the targets, and writes both as Markdown and JSON
@@ -50,7 +50,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--count", type=int, help="entities per workload (default 10,000)")
     parser.add_argument("--runs", type=int, help="timed runs per case (default 9)")
     parser.add_argument("--warmup", type=int, default=1, help="warm-up runs per case")
-    parser.add_argument("--only", default="abcdefgh", help="workload letters to run, e.g. 'ae'")
+    parser.add_argument("--only", default="abcdefghi", help="workload letters to run, e.g. 'ae'")
     parser.add_argument(
         "--profile", action="store_true", help="also cProfile esorm's rows of (a), (b), (e), (f)"
     )
@@ -84,7 +84,10 @@ def say(message: str) -> None:
 
 
 async def bench_all(
-    args: argparse.Namespace, client: AsyncElasticsearch, info: dict[str, Any]
+    args: argparse.Namespace,
+    client: AsyncElasticsearch,
+    plain: AsyncElasticsearch,
+    info: dict[str, Any],
 ) -> int:
     prefix = f"esorm-bench-{uuid.uuid4().hex[:8]}-"
     registry = make_registry(prefix)
@@ -93,11 +96,12 @@ async def bench_all(
         author=registry.mapping_for(Author).index,
         post=registry.mapping_for(LinkedPost).index,
     )
-    peer = load_pyesorm(client)
+    peer = load_pyesorm(plain)
     if peer.module is None:
         say(f"ESORM rows will show as unavailable: {peer.missing}")
     bench = Bench(
         client=client,
+        plain=plain,
         registry=registry,
         indices=indices,
         count=args.count,
@@ -132,7 +136,7 @@ async def bench_all(
                 await workload.prepare(bench)
             rows = await measure(
                 workload.cases(bench),
-                client,
+                (client, plain),
                 runs=min(
                     args.runs if workload.needs_server else args.runs * NO_SERVER_RUNS,
                     workload.max_runs or args.runs * NO_SERVER_RUNS,
@@ -221,10 +225,12 @@ def main(argv: list[str] | None = None) -> int:
 
         async def go() -> int:
             client = create_client(settings)
+            plain = create_client(settings.model_copy(update={"fast_json": False}))
             try:
-                return await bench_all(args, client, info)
+                return await bench_all(args, client, plain, info)
             finally:
                 await client.close()
+                await plain.close()
 
         return asyncio.run(go())
 

@@ -16,6 +16,7 @@ from pydantic import (
     model_validator,
 )
 
+from esorm.client._json import fast_serializers
 from esorm.client._redact import redact_url, split_userinfo
 from esorm.errors import ConfigurationError
 
@@ -44,6 +45,8 @@ class ConnectionSettings(BaseModel):
         request_timeout: Seconds per request, set once on the client.
         max_retries: Retries of a request on connection errors.
         retry_on_timeout: Whether a timed-out request is retried.
+        fast_json: Whether JSON goes through orjson when it is installed (the ``fast``
+            extra), falling back to the standard library wherever the two could differ.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)
@@ -57,6 +60,7 @@ class ConnectionSettings(BaseModel):
     request_timeout: float = 10.0
     max_retries: int = 3
     retry_on_timeout: bool = False
+    fast_json: bool = True
 
     @model_validator(mode="wrap")
     @classmethod
@@ -158,8 +162,8 @@ class ConnectionSettings(BaseModel):
 
         Reads ``{prefix}URL`` (comma-separated hosts), ``API_KEY`` (encoded, or
         ``id:key``), ``USERNAME``/``PASSWORD``, ``BEARER_TOKEN``, ``CA_CERTS``,
-        ``VERIFY_CERTS``, ``REQUEST_TIMEOUT``, ``MAX_RETRIES`` and
-        ``RETRY_ON_TIMEOUT``. Unset or empty variables keep the defaults.
+        ``VERIFY_CERTS``, ``REQUEST_TIMEOUT``, ``MAX_RETRIES``, ``RETRY_ON_TIMEOUT``
+        and ``FAST_JSON``. Unset or empty variables keep the defaults.
 
         Args:
             prefix: Prefix of every variable name.
@@ -189,6 +193,7 @@ class ConnectionSettings(BaseModel):
         for name, field in (
             ("VERIFY_CERTS", "verify_certs"),
             ("RETRY_ON_TIMEOUT", "retry_on_timeout"),
+            ("FAST_JSON", "fast_json"),
         ):
             if (raw := get(name)) is not None:
                 data[field] = _parse_bool(prefix + name, raw)
@@ -222,6 +227,9 @@ class ConnectionSettings(BaseModel):
             kwargs["basic_auth"] = (self.basic_auth[0], self.basic_auth[1].get_secret_value())
         if self.bearer_auth is not None:
             kwargs["bearer_auth"] = self.bearer_auth.get_secret_value()
+        serializers = fast_serializers() if self.fast_json else None
+        if serializers is not None:
+            kwargs["serializers"] = serializers
         if self.ca_certs is not None:
             if not self.uses_tls:
                 raise ConfigurationError("ca_certs is set but no host uses https")

@@ -30,25 +30,29 @@ def pending_changes(identity: IdentityMap) -> list[Change]:
     changes: list[Change] = []
     append = changes.append
     clean, new = State.CLEAN, State.NEW
-    for entry in identity.live():
-        state = entry.state
-        if state is clean:
-            snapshot = entry.snapshot
-            if snapshot is None:
-                continue
-            entity = entry.entity
-            values = entity.__dict__
-            if entity.__pydantic_extra__ is None and len(values) == len(snapshot):
-                # the snapshot on the left lets an UNTRACKED (relation) value answer first
-                if snapshot == values:
-                    continue
-            elif not differs_from(entity, snapshot):
-                continue
-            append((entry, "update" if entry.source_filter is not None else "index"))
-        elif state is new:
-            append((entry, "create"))
+    for found in identity.live():
+        entry: Entry | None
+        if isinstance(found, tuple):  # a Loaded row (entity, snapshot, ...): clean
+            entity, snapshot, entry = found[0], found[1], None
         else:
-            append((entry, "delete"))
+            entry = found
+            state = entry.state
+            if state is not clean:
+                append((entry, "create" if state is new else "delete"))
+                continue
+            if entry.snapshot is None:
+                continue
+            entity, snapshot = entry.entity, entry.snapshot
+        values = entity.__dict__
+        if entity.__pydantic_extra__ is None and len(values) == len(snapshot):
+            # the snapshot on the left lets an UNTRACKED (relation) value answer first
+            if snapshot == values:
+                continue
+        elif not differs_from(entity, snapshot):
+            continue
+        if entry is None:
+            entry = identity.entry(found)  # replaces the row: same size, same order
+        append((entry, "update" if entry.source_filter is not None else "index"))
     return changes
 
 

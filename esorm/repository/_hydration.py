@@ -11,6 +11,7 @@ from pydantic import BaseModel, ValidationError
 from esorm.errors import InvalidEntityError, UnreadableDocumentError
 from esorm.mapping import OUTBOX_FIELD, WRITES_FIELD, EntityMapping
 from esorm.query import SourceFilter
+from esorm.repository._fresh import hydrate_fresh
 from esorm.repository._identity import Entry, IdentityMap, State
 from esorm.repository._pins import check_pin_kept
 from esorm.repository._snapshots import take_snapshot
@@ -75,17 +76,38 @@ def hydrate_all(
     """The tracked entity for each hit: the instance already tracked (unflushed changes
     survive; removed ones left out with `skip_removed`, partial ones completed by a full
     read), or a new clean one; `track=False` gives detached ones, for streams. A document
-    that does not validate raises, or is listed in `unreadable`. The hot path: one loop."""
+    that does not validate raises, or is listed in `unreadable`. The hot path: a result of
+    untracked documents goes in bulk (`hydrate_fresh`), anything else through one loop."""
+    if track and isinstance(hits, list | tuple) and len(hits) > 1:
+        fresh = hydrate_fresh(identity, mapping, hits, routing, source_filter)
+        if fresh is not None:
+            return fresh
+    return _hydrate_each(
+        identity, mapping, hits, routing, source_filter, track, skip_removed, unreadable
+    )
+
+
+def _hydrate_each(
+    identity: IdentityMap,
+    mapping: EntityMapping[E],
+    hits: Iterable[Mapping[str, Any]],
+    routing: str | None,
+    source_filter: SourceFilter | None,
+    track: bool,
+    skip_removed: bool,
+    unreadable: list[UnreadableDocumentError] | None,
+) -> list[E]:
+    """`hydrate_all` hit by hit, in one loop with everything bound locally."""
     validate, drop, relations, deep, id_source, routing_of, outbox, after_load = _reading(mapping)
-    bucket, by_object = identity.bucket(mapping.entity, mapping.index), identity._by_object
+    bucket, by_object = identity.raw_bucket(mapping.entity, mapping.index), identity._by_object
     clean = State.CLEAN
     entities: list[E] = []
     append = entities.append
     for hit in hits:
         doc_id: str = hit["_id"]
-        entry = bucket.get(doc_id)
-        if entry is not None:
-            _reuse(identity, entry, hit, source_filter, skip_removed, append)
+        found = bucket.get(doc_id)
+        if found is not None:
+            _reuse(identity, identity.entry(found), hit, source_filter, skip_removed, append)
             continue
         source = hit.get("_source") or {}
         writes = source.pop(WRITES_FIELD, ())
@@ -114,7 +136,9 @@ def hydrate_all(
                 hit.get("_primary_term"),
                 take_snapshot(entity, relations, deep),
                 source_filter,
-                writes=tuple(writes),
+                False,
+                True,
+                tuple(writes),  # positional: a keyword costs as much as the rest of the call
             )
             if outbox:
                 entry.outbox = _pending(hit.get("_source"))

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterator, ValuesView
+from collections.abc import Iterable, Iterator, ValuesView
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 
 from pydantic import BaseModel
 
@@ -166,18 +166,49 @@ class Entry:
         self.snapshot = snapshot if snapshot is not None else self.take_snapshot()
 
 
+Loaded = tuple[
+    BaseModel,  # entity
+    dict[str, Any],  # snapshot
+    EntityMapping[Any],
+    str,  # concrete index
+    str,  # id
+    str | None,  # routing
+    int | None,  # seq_no
+    int | None,  # primary_term
+    SourceFilter | None,
+    tuple[str, ...],  # write ids
+]
+"""A document loaded clean and not looked at since: what its `Entry` will hold, as a plain
+tuple. A bulk read builds these by `zip` (a tuple is made in C; an `Entry` runs Python
+code, as much again as the rest of the read); the map turns one into its `Entry` the
+first time anything asks for it, and a commit compares it without doing so."""
+
+ROW_ENTITY: Final = 0
+"""Where a `Loaded` row holds its entity (the snapshot follows it, at 1)."""
+
+
+def _entry_of_row(row: Loaded) -> Entry:
+    entity, snapshot, mapping, index, doc_id, routing, seq_no, term, source_filter, writes = row
+    return Entry(
+        entity, mapping, index, doc_id, routing, State.CLEAN, seq_no, term, snapshot,
+        source_filter, False, True, writes,
+    )  # fmt: skip
+
+
 class IdentityMap:
     """Tracked entries by identity key and by entity object; answers without a round trip.
 
     Entries live in one bucket per (entity type, index), keyed by document id, so the hot
     path looks a hit up without building a key tuple; iteration follows tracking order.
+    A bulk read stores `Loaded` rows instead; every method hands out `Entry` objects,
+    made from a row when first asked for (only `raw_bucket` and `live` show rows).
     """
 
     __slots__ = ("_buckets", "_by_object", "doubtful", "pins")
 
     def __init__(self) -> None:
-        self._buckets: dict[tuple[type[BaseModel], str], dict[str, Entry]] = {}
-        self._by_object: dict[int, Entry] = {}
+        self._buckets: dict[tuple[type[BaseModel], str], dict[str, Entry | Loaded]] = {}
+        self._by_object: dict[int, Entry | Loaded] = {}
         self.doubtful: dict[int, Entry] = {}
         """Entries with a write in doubt (`Entry.doubt`), by object id: the next commit
         settles them first, without looking at every entry."""
@@ -188,24 +219,67 @@ class IdentityMap:
     def get(self, key: IdentityKey) -> Entry | None:
         """The entry for a document, if tracked."""
         bucket = self._buckets.get((key[0], key[1]))
-        return bucket.get(key[2]) if bucket is not None else None
+        found = bucket.get(key[2]) if bucket is not None else None
+        return found if found is None or isinstance(found, Entry) else self.entry(found)
 
-    def bucket(self, entity: type[BaseModel], index: str) -> dict[str, Entry]:
-        """The live id -> entry dict of one entity type under one mapping index name."""
+    def raw_bucket(self, entity: type[BaseModel], index: str) -> dict[str, Entry | Loaded]:
+        """The live id -> entry (or `Loaded` row: see `entry`) dict of one entity type
+        under one mapping index name, for the read hot path."""
         bucket = self._buckets.get((entity, index))
         if bucket is None:
             bucket = self._buckets[(entity, index)] = {}
         return bucket
 
+    def entries_in(self, entity: type[BaseModel], index: str) -> list[Entry]:
+        """The entries of one entity type under one mapping index name, in tracking order."""
+        return [self.entry(found) for found in list(self.raw_bucket(entity, index).values())]
+
+    def entry(self, found: Entry | Loaded) -> Entry:
+        """The entry itself, or the `Entry` a `Loaded` row stands for (which replaces the
+        row in the map, keeping its place in tracking order)."""
+        if isinstance(found, Entry):
+            return found
+        entry = _entry_of_row(found)
+        self.raw_bucket(entry.mapping.entity, entry.mapping.index)[entry.id] = entry
+        self._by_object[id(entry.entity)] = entry
+        return entry
+
+    @staticmethod
+    def entity_in(found: Entry | Loaded) -> BaseModel:
+        """The entity of an entry or of a `Loaded` row, without making the row an entry."""
+        return found.entity if isinstance(found, Entry) else found[ROW_ENTITY]
+
     def entry_of(self, entity: BaseModel) -> Entry | None:
         """The entry tracking this very object, if any."""
-        entry = self._by_object.get(id(entity))
-        return entry if entry is not None and entry.entity is entity else None
+        found = self._by_object.get(id(entity))
+        if found is None:
+            return None
+        entry = self.entry(found)
+        return entry if entry.entity is entity else None
 
     def put(self, entry: Entry) -> None:
         """Track an entry; the caller makes sure its key is free."""
-        self.bucket(entry.mapping.entity, entry.mapping.index)[entry.id] = entry
+        self.raw_bucket(entry.mapping.entity, entry.mapping.index)[entry.id] = entry
         self._by_object[id(entry.entity)] = entry
+
+    def load_all(
+        self,
+        mapping: EntityMapping[Any],
+        ids: Iterable[str],
+        entities: Iterable[BaseModel],
+        rows: list[Loaded],
+    ) -> bool:
+        """Track documents none of which is tracked yet, as `Loaded` rows, in this order;
+        False (and nothing tracked) when an id repeats among them."""
+        bucket = self.raw_bucket(mapping.entity, mapping.index)
+        before = len(bucket)
+        bucket.update(zip(ids, rows, strict=True))
+        if len(bucket) != before + len(rows):
+            for row in rows:
+                bucket.pop(row[4], None)
+            return False
+        self._by_object.update(zip(map(id, entities), rows, strict=True))
+        return True
 
     def discard(self, entry: Entry) -> None:
         """Stop tracking an entry."""
@@ -238,11 +312,12 @@ class IdentityMap:
                 del self.pins[key]
 
     def __iter__(self) -> Iterator[Entry]:
-        return iter(list(self._by_object.values()))
+        return iter([self.entry(found) for found in list(self._by_object.values())])
 
-    def live(self) -> ValuesView[Entry]:
-        """Every entry in tracking order, without a copy: only for loops that do not add or
-        remove entries (the commit plan)."""
+    def live(self) -> ValuesView[Entry | Loaded]:
+        """Every entry (or `Loaded` row) in tracking order, without a copy: only for loops
+        that do not add or remove entries (the commit plan); `entry` turns a row into its
+        entry in place."""
         return self._by_object.values()
 
     def __len__(self) -> int:

@@ -162,7 +162,7 @@ class Fetcher:
         # tracked targets point at their owners too: added ones not written yet, and ones
         # written by this unit that a search may not see yet (near-real-time refresh)
         listed = {owner_id: {id(item) for item in items} for owner_id, items in results.items()}
-        for entry in list(identity.bucket(target.entity, target.index).values()):
+        for entry in identity.entries_in(target.entity, target.index):
             if entry.state is State.REMOVED:
                 continue
             for value in _values(getattr(entry.entity, spec.key)):

@@ -31,6 +31,7 @@ from esorm.uow._outcome import (
     failures_of,
 )
 from esorm.uow._reconcile import Verdict, judge, settled_item
+from esorm.uow._writes import render
 
 _DISPUTED = (404, 409)
 """Answers that an earlier send of the same operation may have caused."""
@@ -153,6 +154,8 @@ class Sender:
             again.extend(await self._settle(disputed))
         if blocked:
             again.extend(await self._blocked(blocked))
+        for operation in batch:
+            operation.release()
         return again
 
     async def _blocked(self, operations: list[Operation]) -> list[Operation]:
@@ -246,11 +249,14 @@ def _overloaded(operation: Operation) -> ItemResult:
 
 
 def chunk(operations: Iterable[Operation], settings: BulkSettings) -> Iterator[list[Operation]]:
-    """Split operations into bulk requests bounded by item count and by request bytes."""
+    """Split operations into bulk requests bounded by item count and by request bytes,
+    serializing deferred documents as they come (so only one chunk's are held)."""
     max_count, max_bytes = settings.chunk_size, settings.chunk_bytes
     current: list[Operation] = []
     size = 0
     for operation in operations:
+        if operation.deferred:
+            render(operation)
         weight = operation.write.size
         if current and (len(current) >= max_count or size + weight > max_bytes):
             yield current

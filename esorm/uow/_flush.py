@@ -104,17 +104,18 @@ class Flush:
         return self.outcome
 
     def _serialize(self) -> list[Operation]:
-        """Every change as a write, all before anything is sent: an entity that cannot be
-        stored fails the whole commit up front instead of half-writing it."""
+        """Every change as a write, all checked before anything is sent: an entity that
+        cannot be stored fails the whole commit up front instead of half-writing it.
+        Whole documents are serialized again chunk by chunk as they are sent."""
         operations: list[Operation] = []
         append = operations.append
         markers = new_markers()
         beside = self._beside
         if beside:
             for entry, kind in self.changes:
-                append(write_for(entry, kind, next(markers), beside.get(id(entry))))
+                append(write_for(entry, kind, next(markers), beside.get(id(entry)), defer=True))
         else:
             for entry, kind in self.changes:
-                append(write_for(entry, kind, next(markers)))
+                append(write_for(entry, kind, next(markers), defer=True))
         operations.extend(self._extra)
         return operations

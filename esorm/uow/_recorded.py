@@ -26,10 +26,11 @@ def with_recorded_events(
     planned: set[int] | None = None
     extra: list[Change] = []
     for mapping in sources:
-        for entry in identity.bucket(mapping.entity, mapping.index).values():
-            if entry.state is not State.CLEAN or entry.snapshot is None:
+        for found in identity.raw_bucket(mapping.entity, mapping.index).values():
+            if not recorded_events(identity.entity_in(found)):
                 continue
-            if not recorded_events(entry.entity):
+            entry = identity.entry(found)  # replaces a row in place: the loop goes on
+            if entry.state is not State.CLEAN or entry.snapshot is None:
                 continue
             if planned is None:
                 planned = {id(planned_entry) for planned_entry, _ in changes}
@@ -41,5 +42,5 @@ def with_recorded_events(
 def drop_recorded_events(identity: IdentityMap, sources: Sequence[EntityMapping[Any]]) -> None:
     """Forget the events of every tracked entity: the work that recorded them is discarded."""
     for mapping in sources:
-        for entry in identity.bucket(mapping.entity, mapping.index).values():
-            forget_events(entry.entity)
+        for found in identity.raw_bucket(mapping.entity, mapping.index).values():
+            forget_events(identity.entity_in(found))

@@ -29,14 +29,22 @@ has). Its params are `doc` (field -> value) and `remove` (keys)."""
 
 
 def write_for(
-    entry: Entry, kind: ChangeKind, marker: str, beside: Mapping[str, Any] | None = None
+    entry: Entry,
+    kind: ChangeKind,
+    marker: str,
+    beside: Mapping[str, Any] | None = None,
+    *,
+    defer: bool = False,
 ) -> Operation:
     """The operation one change needs, with the snapshot the entry holds once it is
     confirmed; its document carries `marker` first among its write ids, and the reserved
     fields in `beside` (`Flush.store_beside`).
 
-    The snapshot is the entity as serialized, so a change made while the request is
-    under way still counts as a change afterwards.
+    The snapshot is the entity as checked, so a change made while the request is under
+    way still counts as a change afterwards. With `defer`, a whole document (`create`,
+    `index`) is serialized now only to check it and dropped, and serialized again by
+    `render` when its chunk is sent: a large commit then holds one chunk of bodies, not
+    every one, and still sends nothing when any entity cannot be stored.
 
     Raises:
         InvalidEntityError: the entity cannot be stored as it is; nothing is sent.
@@ -44,16 +52,35 @@ def write_for(
     if kind == "delete":
         return _operation(entry, "delete", None, None, None)
     changed = check_storable(entry, kind)
-    writes = chained(marker, entry.writes)
     if kind == "update":
-        source = _partial_update(entry, writes, beside)
-    elif beside:
-        source = with_writes(_with_fields(entry, _source_json(entry), beside), writes)
+        source: bytes | None = _partial_update(entry, chained(marker, entry.writes), beside)
+    elif defer:
+        source = None
+        if beside:
+            _with_fields(entry, b"{}", beside)  # refuses NaN and infinities
+        _source_json(entry)
     else:
-        source = with_writes(_source_json(entry), writes)
+        source = _document(entry, chained(marker, entry.writes), beside)
     # a new entity as it was added is what is sent: its snapshot serves as it is
     snapshot = entry.take_snapshot() if changed or entry.snapshot is None else entry.snapshot
-    return _operation(entry, kind, source, marker, snapshot)
+    operation = _operation(entry, kind, source, marker, snapshot)
+    if source is None:
+        operation.deferred, operation.beside = True, beside
+    return operation
+
+
+def render(operation: Operation) -> None:
+    """Serialize the document of a deferred operation (its chunk is about to be sent)."""
+    entry, marker = operation.entry, operation.marker
+    assert entry is not None
+    assert marker is not None
+    operation.source = _document(entry, chained(marker, entry.writes), operation.beside)
+    operation.deferred = False
+
+
+def _document(entry: Entry, writes: tuple[str, ...], beside: Mapping[str, Any] | None) -> bytes:
+    source = _source_json(entry)
+    return with_writes(_with_fields(entry, source, beside) if beside else source, writes)
 
 
 def _operation(
