@@ -63,6 +63,13 @@ def cases(bench: Bench) -> list[Case]:
             uow.repository(User).add_all(users)
             await uow.commit()
 
+    async def esorm_one_at_a_time(users: list[User]) -> None:
+        async with UnitOfWork(
+            bench.client, bench.registry, chunk_size=CHUNK, bulk_concurrency=1
+        ) as uow:
+            uow.repository(User).add_all(users)
+            await uow.commit()
+
     async def esorm_commit_setup() -> UnitOfWork:
         users = await esorm_setup()
         uow = UnitOfWork(bench.client, bench.registry, chunk_size=CHUNK)
@@ -140,6 +147,15 @@ def cases(bench: Bench) -> list[Case]:
             note="entities built beforehand; add validates each",
             check=all_written,
             versus=("raw async_bulk + model_dump", "raw async_bulk + orjson, prebuilt dicts"),
+        ),
+        Case(
+            "esorm add_all + commit, one request at a time",
+            "esorm",
+            "info",
+            esorm_one_at_a_time,
+            esorm_setup,
+            note="bulk_concurrency=1: the next chunk is serialized only after the last answer",
+            check=all_written,
         ),
         Case(
             "esorm commit only",

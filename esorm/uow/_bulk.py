@@ -13,8 +13,9 @@ import asyncio
 import random
 import time
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Coroutine, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from esorm.errors import ConnectionFailedError, OutcomeUnknownError, TransportFailedError
 from esorm.repository import Doubt, IdentityMap
@@ -48,6 +49,9 @@ class BulkSettings:
 
     chunk_size: int = 500
     chunk_bytes: int = 10 * 1024 * 1024
+    concurrency: int = 2
+    """Bulk requests of one commit in flight at once: with two, esorm serializes the next
+    chunk while the server indexes the last (1 sends them strictly one after another)."""
     refresh: Refresh = False
     rejected_retries: int = 3
     rejected_backoff: float = 0.5
@@ -59,8 +63,8 @@ class BulkSettings:
     final step of a migration blocks the old index for a moment, then moves the alias."""
 
     def __post_init__(self) -> None:
-        if self.chunk_size < 1 or self.chunk_bytes < 1:
-            raise ValueError("chunk_size and chunk_bytes must be positive")
+        if self.chunk_size < 1 or self.chunk_bytes < 1 or self.concurrency < 1:
+            raise ValueError("chunk_size, chunk_bytes and concurrency must be positive")
 
 
 class Sender:
@@ -94,9 +98,12 @@ class Sender:
         rounds: Counter[Retry] = Counter()
         started = time.monotonic()
         while queue:
-            again: list[Operation] = []
-            for batch in chunk(queue, self._settings):
-                again.extend(await self._send_batch(batch))
+            try:
+                again = await self._send_round(queue)
+            except TransportFailedError:
+                raise
+            except ConnectionFailedError as exc:
+                raise self._interrupted(exc) from exc
             rounds.update({op.retry for op in again if op.retry is not None})
             again = self._within_limits(again, rounds, time.monotonic() - started)
             if again:
@@ -123,8 +130,30 @@ class Sender:
             raise self._gave_up(in_doubt)
         return kept
 
+    async def _send_round(self, queue: list[Operation]) -> list[Operation]:
+        """Every queued operation sent once; returns those to send again.
+
+        Up to `concurrency` requests are in flight, so the next chunk is serialized while
+        the server indexes the last one. A chunk that writes a document an unanswered
+        request also writes waits for it: writes of one document keep their order. When
+        a request fails, no further chunk is sent and the ones in flight are answered
+        (and applied) before the failure is raised.
+        """
+        settings = self._settings
+        if settings.concurrency == 1:
+            again: list[Operation] = []
+            for batch in chunk(queue, settings):
+                again.extend(await self._send_batch(batch))
+            return again
+        return await _Flights(self._send_batch, settings.concurrency).run(chunk(queue, settings))
+
     async def _send_batch(self, batch: list[Operation]) -> list[Operation]:
-        """One bulk request; returns the operations to send again."""
+        """One bulk request; returns the operations to send again.
+
+        Raises:
+            ConnectionFailedError: the server could not be reached (`send` turns it into
+                the commit's `TransportFailedError` once nothing else is in flight).
+        """
         self._outcome.requests += 1
         try:
             items = await self._store.bulk(batch, refresh=self._refresh)
@@ -132,8 +161,6 @@ class Sender:
             for operation in batch:
                 operation.status, operation.doubtful = Status.UNKNOWN, True
             return await self._settle(batch)
-        except ConnectionFailedError as exc:
-            raise self._interrupted(exc) from exc
         again: list[Operation] = []
         disputed: list[Operation] = []
         blocked: list[Operation] = []
@@ -179,10 +206,7 @@ class Sender:
 
     async def _settle(self, operations: list[Operation]) -> list[Operation]:
         """Read back the documents of operations in doubt and apply what they say."""
-        try:
-            hits = await self._store.read_back(operations)
-        except ConnectionFailedError as exc:
-            raise self._interrupted(exc) from exc
+        hits = await self._store.read_back(operations)
         again: list[Operation] = []
         for operation, hit in zip(operations, hits, strict=True):
             if self._apply_verdict(operation, hit) is Verdict.NOT_APPLIED:
@@ -237,6 +261,64 @@ class Sender:
         }
         longest = max(delays[op.retry] for op in again if op.retry is not None)
         return float(longest * random.uniform(0.5, 1.0))
+
+
+class _Flights:
+    """Bulk requests in flight at once, at most `limit`, none writing a document another
+    unanswered one writes."""
+
+    def __init__(
+        self, send: Callable[[list[Operation]], Coroutine[Any, Any, list[Operation]]], limit: int
+    ) -> None:
+        self._send = send
+        self._limit = limit
+        self._flying: dict[asyncio.Task[list[Operation]], set[tuple[str, str]]] = {}
+        self._again: list[Operation] = []
+
+    async def run(self, batches: Iterator[list[Operation]]) -> list[Operation]:
+        try:
+            for batch in batches:
+                keys = {(op.write.index, op.write.id) for op in batch}
+                while self._flying and (
+                    len(self._flying) >= self._limit
+                    or any(not keys.isdisjoint(other) for other in self._flying.values())
+                ):
+                    await self._land(asyncio.FIRST_COMPLETED)
+                self._flying[asyncio.create_task(self._send(batch))] = keys
+                await asyncio.sleep(0)  # it starts sending before the next chunk is built
+            await self._land(asyncio.ALL_COMPLETED)
+        except asyncio.CancelledError:
+            await self._drain(cancel=True)
+            raise
+        except BaseException:
+            await self._drain(cancel=False)
+            raise
+        return self._again
+
+    async def _land(self, when: str) -> None:
+        """Wait for requests to be answered; their operations to send again are kept, and
+        the first failure is raised."""
+        done, _ = await asyncio.wait(self._flying, return_when=when)
+        failures: list[BaseException] = []
+        for task in done:
+            del self._flying[task]
+            failure = task.exception()
+            if failure is None:
+                self._again.extend(task.result())
+            else:
+                failures.append(failure)
+        if failures:
+            raise failures[0]
+
+    async def _drain(self, *, cancel: bool) -> None:
+        """After a failure the requests still in flight are answered and applied; when the
+        commit itself is cancelled, they are cancelled too (as one request alone would be)."""
+        tasks = list(self._flying)
+        self._flying.clear()
+        if cancel:
+            for task in tasks:
+                task.cancel()
+        await asyncio.shield(asyncio.gather(*tasks, return_exceptions=True))
 
 
 def _overloaded(operation: Operation) -> ItemResult:

@@ -91,6 +91,8 @@ class UnitOfWork:
     Args:
         client: where documents live: an `AsyncElasticsearch` client (wrapped in an
             `ElasticsearchStore`), or any `DocumentStore`.
+        bulk_concurrency: bulk requests of one commit in flight at once (2: the next
+            chunk is serialized while the server indexes the last; 1: one after another).
         hooks: flush hooks run around every commit's flush, after the built-in
             timestamps hook.
         bus: where the events of entities whose write a commit confirmed go
@@ -110,6 +112,7 @@ class UnitOfWork:
         refresh: Refresh = False,
         chunk_size: int = 500,
         chunk_bytes: int = 10 * 1024 * 1024,
+        bulk_concurrency: int = 2,
         rejected_retries: int = 3,
         rejected_backoff: float = 0.5,
         blocked_wait: float = 30.0,
@@ -122,6 +125,7 @@ class UnitOfWork:
         self._bulk = BulkSettings(
             chunk_size=chunk_size,
             chunk_bytes=chunk_bytes,
+            concurrency=bulk_concurrency,
             refresh=refresh,
             rejected_retries=rejected_retries,
             rejected_backoff=rejected_backoff,

@@ -332,6 +332,10 @@ class FaultProxy:
         self._upstream_headers = dict(upstream_headers or {})
         self._verify = verify_upstream_certs
         self._bulk_count = 0
+        self.bulk_in_flight = 0
+        """`_bulk` requests received and not yet answered, now."""
+        self.most_bulk_in_flight = 0
+        """The most `_bulk` requests that were in flight at once."""
         self._runner: web.AppRunner | None = None
         self._session: ClientSession | None = None
         self._stopping = asyncio.Event()
@@ -390,6 +394,7 @@ class FaultProxy:
         self.exchanges.clear()
         self.item_attempts.clear()
         self._bulk_count = 0
+        self.most_bulk_in_flight = self.bulk_in_flight
 
     # -- handling ----------------------------------------------------------------------------
 
@@ -399,11 +404,17 @@ class FaultProxy:
         fault = self.decide(info) if self.decide is not None else None
         exchange = Exchange(info, fault)
         self.exchanges.append(exchange)
+        if info.is_bulk:
+            self.bulk_in_flight += 1
+            self.most_bulk_in_flight = max(self.most_bulk_in_flight, self.bulk_in_flight)
         try:
             return await self._apply(request, body, exchange, fault)
         except ClientError as exc:  # the server is unreachable: answer as a gateway does
             error = json.dumps({"error": f"upstream failed: {exc!r}", "status": 502}).encode()
             return _answer(exchange, 502, error, "application/json", {})
+        finally:
+            if info.is_bulk:
+                self.bulk_in_flight -= 1
 
     async def _apply(
         self, request: web.Request, body: bytes, exchange: Exchange, fault: Fault | None

@@ -26,7 +26,7 @@ async def test_server_stopped_mid_commit_then_restarted(tmp_path: Path) -> None:
     try:
         await IndexManager(client, registry).create(User)
         index = registry.mapping_for(User).index
-        uow = BlogUnitOfWork(client, registry, chunk_size=2, refresh="wait_for")
+        uow = BlogUnitOfWork(client, registry, chunk_size=2, refresh="wait_for", bulk_concurrency=1)
         async with uow:
             users = [uow.users.add(User(id=f"u{i}", first_name="x")) for i in range(10)]
             original = client.transport.perform_request
@@ -63,6 +63,54 @@ async def test_server_stopped_mid_commit_then_restarted(tmp_path: Path) -> None:
                 if "create" in line
             ]
             assert sent == [f"u{i}" for i in range(4, 10)]
+        await client.indices.refresh(index=index)
+        assert (await client.count(index=index))["count"] == 10
+    finally:
+        await client.close()
+        server.stop()
+
+
+async def test_server_stopped_with_two_requests_in_flight_then_restarted(tmp_path: Path) -> None:
+    """With two requests in flight, the server dies as the third starts: the commit reports
+    what it confirmed, the request whose answer was lost is read back by the next commit
+    after the restart, and every document is stored once."""
+    server = EmbeddedServer(data_dir=tmp_path / "data").start()
+    port = server.port
+    client = AsyncElasticsearch(server.url, max_retries=0, request_timeout=5)
+    registry = blog_registry()
+    try:
+        await IndexManager(client, registry).create(User)
+        index = registry.mapping_for(User).index
+        uow = BlogUnitOfWork(client, registry, chunk_size=2, bulk_concurrency=2)
+        async with uow:
+            users = [uow.users.add(User(id=f"u{i}", first_name="x")) for i in range(10)]
+            original = client.transport.perform_request
+            bulks = 0
+
+            async def stop_at_the_third_bulk(method: str, target: str, **kwargs: Any) -> Any:
+                nonlocal bulks
+                if target.endswith("_bulk") or "_bulk?" in target:
+                    bulks += 1
+                    if bulks == 3:
+                        server.stop()
+                return await original(method, target, **kwargs)
+
+            client.transport.perform_request = stop_at_the_third_bulk  # type: ignore[method-assign]
+            try:
+                with pytest.raises(TransportFailedError) as caught:
+                    await uow.commit()
+            finally:
+                client.transport.perform_request = original  # type: ignore[method-assign]
+            confirmed = caught.value.confirmed
+            assert confirmed in (2, 4)
+            assert sum(uow.version_of(u) is not None for u in users) == confirmed
+            assert bulks == 3  # nothing was sent after the failure
+
+            server = EmbeddedServer(port=port, data_dir=tmp_path / "data").start()
+            result = await uow.commit()
+            assert result.created == 10 - confirmed
+            assert all(uow.version_of(u) is not None for u in users)
+            assert (await uow.commit()).written == 0
         await client.indices.refresh(index=index)
         assert (await client.count(index=index))["count"] == 10
     finally:

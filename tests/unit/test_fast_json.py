@@ -80,3 +80,19 @@ def test_settings_pass_the_fast_serializers_only_when_on() -> None:
     assert isinstance(on["application/json"], FastJsonSerializer)
     assert isinstance(on["application/x-ndjson"], FastNdjsonSerializer)
     assert "serializers" not in ConnectionSettings(fast_json=False).client_kwargs()
+
+
+def test_bulk_lines_hold_only_their_own_size() -> None:
+    """A bulk helper holds every line of a chunk until it is sent: each line must cost its
+    length, not the buffer orjson wrote it in (4 KiB and more)."""
+    import tracemalloc
+
+    docs = [{"id": f"user-{n}", "age": n, "region": "eu"} for n in range(1000)]
+    tracemalloc.start()
+    try:  # what `helpers.async_bulk` does with each action and each document
+        lines = [FAST.dumps(doc) for doc in docs]
+        held, _ = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert sum(map(len, lines)) < 50_000
+    assert held < 200_000, f"1000 short lines hold {held} bytes"
