@@ -137,3 +137,30 @@ def test_a_missing_id_field_is_filled_from_the_hit() -> None:
     del result[0]["_source"]["id"]
     got = hydrate_all(IdentityMap(), REGISTRY.mapping_for(Flat), result)
     assert [e.id for e in got] == ["f0", "f1"]
+
+
+class _Hit(dict[str, Any]):
+    """A hit that is a Mapping but not a dict of its own type: still read exactly."""
+
+
+def test_hits_with_routing_and_mappings_that_are_not_dicts_read_as_in_the_loop() -> None:
+    from types import MappingProxyType
+
+    mapping = REGISTRY.mapping_for(Flat)
+    routed = hits(Flat, flat(3))
+    routed[1]["_routing"] = "r1"
+    del routed[2]["_seq_no"]
+    identity = IdentityMap()
+    hydrate_all(identity, mapping, routed)
+    entries = list(identity)
+    assert [e.routing for e in entries] == [None, "r1", None]
+    assert [e.seq_no for e in entries] == [0, 1, None]
+
+    proxies: list[Any] = [MappingProxyType(h) for h in hits(Flat, flat(2))]
+    other = IdentityMap()
+    got = hydrate_all(other, mapping, proxies)
+    assert [e.id for e in got] == ["f0", "f1"]
+    assert [e.seq_no for e in other] == [0, 1]
+    subclassed = IdentityMap()
+    hydrate_all(subclassed, mapping, [_Hit(h) for h in hits(Flat, flat(2))])
+    assert [e.primary_term for e in subclassed] == [1, 1]
