@@ -111,7 +111,7 @@ async def test_a_refused_request_lets_the_one_in_flight_land_and_reports_it(
 ) -> None:
     """The first request is slow, the second is refused (401): the commit fails only once
     the first is answered, counts its writes as confirmed, and sends nothing more."""
-    fault_proxy.decide = first_of(nth_bulk(1, Fault.delay(0.4)), nth_bulk(2, Fault.unauthorized()))
+    fault_proxy.decide = first_of(nth_bulk(1, Fault.delay(1.0)), nth_bulk(2, Fault.unauthorized()))
     index = index_of(registry, User)
     async with BlogUnitOfWork(make_proxy_client(), registry, chunk_size=CHUNK) as uow:
         uow.users.add_all(users())

@@ -104,7 +104,9 @@ async def test_server_stopped_with_two_requests_in_flight_then_restarted(tmp_pat
             confirmed = caught.value.confirmed
             assert confirmed in (2, 4)
             assert sum(uow.version_of(u) is not None for u in users) == confirmed
-            assert bulks == 3  # nothing was sent after the failure
+            # no request starts once the failure is known; one may start while it is not
+            # yet (the second request answered first, the third still connecting)
+            assert bulks in (3, 4)
 
             server = EmbeddedServer(port=port, data_dir=tmp_path / "data").start()
             result = await uow.commit()
