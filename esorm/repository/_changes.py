@@ -25,14 +25,17 @@ def pending_changes(identity: IdentityMap) -> list[Change]:
     """Every entry that needs a write, in tracking order; unchanged entries need none.
 
     This loop is the whole cost of a commit where little changed, so the clean case is
-    one dict comparison, inlined.
+    one dict comparison, inlined: a snapshot equal to the entity's `__dict__` is clean
+    (extras sit in a snapshot under a key no `__dict__` has, so they never compare
+    equal by accident); anything else is looked at field by field (`differs_from`).
     """
     changes: list[Change] = []
     append = changes.append
     clean, new = State.CLEAN, State.NEW
     for found in identity.live():
         entry: Entry | None
-        if isinstance(found, tuple):  # a Loaded row (entity, snapshot, ...): clean
+        snapshot: dict[str, Any] | None
+        if isinstance(found, tuple):  # a Loaded row (entity, snapshot, ...), clean when read
             entity, snapshot, entry = found[0], found[1], None
         else:
             entry = found
@@ -40,15 +43,13 @@ def pending_changes(identity: IdentityMap) -> list[Change]:
             if state is not clean:
                 append((entry, "create" if state is new else "delete"))
                 continue
-            if entry.snapshot is None:
-                continue
             entity, snapshot = entry.entity, entry.snapshot
-        values = entity.__dict__
-        if entity.__pydantic_extra__ is None and len(values) == len(snapshot):
-            # the snapshot on the left lets an UNTRACKED (relation) value answer first
-            if snapshot == values:
+            if snapshot is None:
                 continue
-        elif not differs_from(entity, snapshot):
+        # the snapshot on the left lets an UNTRACKED (relation) value answer first
+        if snapshot == entity.__dict__:
+            continue
+        if not differs_from(entity, snapshot):
             continue
         if entry is None:
             entry = identity.entry(found)  # replaces the row: same size, same order

@@ -104,6 +104,9 @@ class Sender:
                 raise
             except ConnectionFailedError as exc:
                 raise self._interrupted(exc) from exc
+            except asyncio.CancelledError:  # writes cut off in flight: read back next commit
+                self._record_doubts()
+                raise
             rounds.update({op.retry for op in again if op.retry is not None})
             again = self._within_limits(again, rounds, time.monotonic() - started)
             if again:
@@ -161,6 +164,10 @@ class Sender:
             for operation in batch:
                 operation.status, operation.doubtful = Status.UNKNOWN, True
             return await self._settle(batch)
+        except asyncio.CancelledError:  # the request may have gone out and been applied
+            for operation in batch:
+                operation.status, operation.doubtful = Status.UNKNOWN, True
+            raise
         again: list[Operation] = []
         disputed: list[Operation] = []
         blocked: list[Operation] = []
@@ -272,13 +279,15 @@ class _Flights:
     ) -> None:
         self._send = send
         self._limit = limit
-        self._flying: dict[asyncio.Task[list[Operation]], set[tuple[str, str]]] = {}
+        self._flying: dict[asyncio.Task[list[Operation]], set[str]] = {}
         self._again: list[Operation] = []
 
     async def run(self, batches: Iterator[list[Operation]]) -> list[Operation]:
         try:
             for batch in batches:
-                keys = {(op.write.index, op.write.id) for op in batch}
+                # by id alone: one document may be named by its alias and by its concrete
+                # index in one commit, and waiting for an unrelated id only costs time
+                keys = {op.write.id for op in batch}
                 while self._flying and (
                     len(self._flying) >= self._limit
                     or any(not keys.isdisjoint(other) for other in self._flying.values())
@@ -318,7 +327,13 @@ class _Flights:
         if cancel:
             for task in tasks:
                 task.cancel()
-        await asyncio.shield(asyncio.gather(*tasks, return_exceptions=True))
+        try:
+            await asyncio.shield(asyncio.gather(*tasks, return_exceptions=True))
+        except asyncio.CancelledError:  # the commit is cancelled while they are answered
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            raise
 
 
 def _overloaded(operation: Operation) -> ItemResult:
