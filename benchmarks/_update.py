@@ -76,11 +76,16 @@ def cases(bench: Bench) -> list[Case]:
 
     # -- esorm -------------------------------------------------------------------------------
 
-    async def esorm_setup() -> tuple[UnitOfWork, list[User]]:
+    async def esorm_setup(bulk_concurrency: int = 2) -> tuple[UnitOfWork, list[User]]:
         await fresh()
-        uow = UnitOfWork(bench.client, bench.registry, chunk_size=CHUNK)
+        uow = UnitOfWork(
+            bench.client, bench.registry, chunk_size=CHUNK, bulk_concurrency=bulk_concurrency
+        )
         await uow.__aenter__()
         return uow, await esorm_load(bench, uow)
+
+    async def esorm_setup_one_at_a_time() -> tuple[UnitOfWork, list[User]]:
+        return await esorm_setup(bulk_concurrency=1)
 
     async def esorm(state: tuple[UnitOfWork, list[User]]) -> None:
         uow, users = state
@@ -144,6 +149,16 @@ def cases(bench: Bench) -> list[Case]:
             esorm_setup,
             esorm_close,
             note="dirty check over all tracked entities",
+            check=all_changed,
+        ),
+        Case(
+            "esorm change + commit, one request at a time",
+            "esorm",
+            "info",
+            esorm,
+            esorm_setup_one_at_a_time,
+            esorm_close,
+            note="bulk_concurrency=1",
             check=all_changed,
         ),
         Case(

@@ -15,6 +15,23 @@ CHUNK = 500
 LARGE = 10  # the large commit writes ten times the entities of the others (100,000)
 
 
+async def _raw_dump(bench: Bench, index: str, users: list[User]) -> None:
+    """What hand-written code does with entities: `model_dump` each into `async_bulk`."""
+    actions = (
+        {"_op_type": "create", "_index": index, "_id": u.id, "_source": u.model_dump()}
+        for u in users
+    )
+    await async_bulk(bench.plain, actions, chunk_size=CHUNK)
+
+
+async def _esorm_add_commit(bench: Bench, users: list[User], bulk_concurrency: int = 2) -> None:
+    async with UnitOfWork(
+        bench.client, bench.registry, chunk_size=CHUNK, bulk_concurrency=bulk_concurrency
+    ) as uow:
+        uow.repository(User).add_all(users)
+        await uow.commit()
+
+
 def cases(bench: Bench) -> list[Case]:
     sources = user_sources(bench.count)
 
@@ -45,12 +62,7 @@ def cases(bench: Bench) -> list[Case]:
         return await fresh_index(), [User.model_validate(s) for s in sources]
 
     async def raw_dump(state: tuple[str, list[User]]) -> None:
-        index, users = state
-        actions = (
-            {"_op_type": "create", "_index": index, "_id": u.id, "_source": u.model_dump()}
-            for u in users
-        )
-        await async_bulk(bench.plain, actions, chunk_size=CHUNK)
+        await _raw_dump(bench, *state)
 
     # -- esorm -------------------------------------------------------------------------------
 
@@ -59,16 +71,10 @@ def cases(bench: Bench) -> list[Case]:
         return [User.model_validate(s) for s in sources]
 
     async def esorm_add_commit(users: list[User]) -> None:
-        async with UnitOfWork(bench.client, bench.registry, chunk_size=CHUNK) as uow:
-            uow.repository(User).add_all(users)
-            await uow.commit()
+        await _esorm_add_commit(bench, users)
 
     async def esorm_one_at_a_time(users: list[User]) -> None:
-        async with UnitOfWork(
-            bench.client, bench.registry, chunk_size=CHUNK, bulk_concurrency=1
-        ) as uow:
-            uow.repository(User).add_all(users)
-            await uow.commit()
+        await _esorm_add_commit(bench, users, bulk_concurrency=1)
 
     async def esorm_commit_setup() -> UnitOfWork:
         users = await esorm_setup()
@@ -196,17 +202,10 @@ def large_cases(bench: Bench) -> list[Case]:
         return await bench.reset_index(User), [User.model_validate(s) for s in sources]
 
     async def raw_dump(state: tuple[str, list[User]]) -> None:
-        index, users = state
-        actions = (
-            {"_op_type": "create", "_index": index, "_id": u.id, "_source": u.model_dump()}
-            for u in users
-        )
-        await async_bulk(bench.plain, actions, chunk_size=CHUNK)
+        await _raw_dump(bench, *state)
 
     async def esorm_add_commit(state: tuple[str, list[User]]) -> None:
-        async with UnitOfWork(bench.client, bench.registry, chunk_size=CHUNK) as uow:
-            uow.repository(User).add_all(state[1])
-            await uow.commit()
+        await _esorm_add_commit(bench, state[1])
 
     async def all_written(_: Any) -> None:
         index = bench.indices.user

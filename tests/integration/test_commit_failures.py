@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +19,30 @@ from tests.integration._fault_proxy import Fault, FaultProxy, every_bulk
 pytestmark = pytest.mark.integration
 
 
+@contextlib.contextmanager
+def stop_at_bulk(
+    client: AsyncElasticsearch, server: EmbeddedServer, number: int
+) -> Iterator[list[str]]:
+    """Stop the server as the client starts its `number`-th `_bulk` request; yields the
+    targets of the `_bulk` requests started (a real stop of the real server, not a mock:
+    the request then meets a dead port)."""
+    original = client.transport.perform_request
+    bulks: list[str] = []
+
+    async def intercept(method: str, target: str, **kwargs: Any) -> Any:
+        if target.endswith("_bulk") or "_bulk?" in target:
+            bulks.append(target)
+            if len(bulks) == number:
+                server.stop()
+        return await original(method, target, **kwargs)
+
+    client.transport.perform_request = intercept  # type: ignore[method-assign]
+    try:
+        yield bulks
+    finally:
+        client.transport.perform_request = original  # type: ignore[method-assign]
+
+
 async def test_server_stopped_mid_commit_then_restarted(tmp_path: Path) -> None:
     """The server dies after two of five bulk requests; a later commit writes only the rest."""
     server = EmbeddedServer(data_dir=tmp_path / "data").start()
@@ -29,23 +55,8 @@ async def test_server_stopped_mid_commit_then_restarted(tmp_path: Path) -> None:
         uow = BlogUnitOfWork(client, registry, chunk_size=2, refresh="wait_for", bulk_concurrency=1)
         async with uow:
             users = [uow.users.add(User(id=f"u{i}", first_name="x")) for i in range(10)]
-            original = client.transport.perform_request
-            bulks = 0
-
-            async def stop_after_two_bulks(method: str, target: str, **kwargs: Any) -> Any:
-                nonlocal bulks
-                if target.endswith("_bulk") or "_bulk?" in target:
-                    bulks += 1
-                    if bulks == 3:
-                        server.stop()
-                return await original(method, target, **kwargs)
-
-            client.transport.perform_request = stop_after_two_bulks  # type: ignore[method-assign]
-            try:
-                with pytest.raises(TransportFailedError) as caught:
-                    await uow.commit()
-            finally:
-                client.transport.perform_request = original  # type: ignore[method-assign]
+            with stop_at_bulk(client, server, 3), pytest.raises(TransportFailedError) as caught:
+                await uow.commit()
             message = str(caught.value)
             assert caught.value.confirmed == 4
             assert "4 of 10 operations were confirmed" in message
@@ -84,29 +95,17 @@ async def test_server_stopped_with_two_requests_in_flight_then_restarted(tmp_pat
         uow = BlogUnitOfWork(client, registry, chunk_size=2, bulk_concurrency=2)
         async with uow:
             users = [uow.users.add(User(id=f"u{i}", first_name="x")) for i in range(10)]
-            original = client.transport.perform_request
-            bulks = 0
-
-            async def stop_at_the_third_bulk(method: str, target: str, **kwargs: Any) -> Any:
-                nonlocal bulks
-                if target.endswith("_bulk") or "_bulk?" in target:
-                    bulks += 1
-                    if bulks == 3:
-                        server.stop()
-                return await original(method, target, **kwargs)
-
-            client.transport.perform_request = stop_at_the_third_bulk  # type: ignore[method-assign]
-            try:
-                with pytest.raises(TransportFailedError) as caught:
-                    await uow.commit()
-            finally:
-                client.transport.perform_request = original  # type: ignore[method-assign]
+            with (
+                stop_at_bulk(client, server, 3) as bulks,
+                pytest.raises(TransportFailedError) as caught,
+            ):
+                await uow.commit()
             confirmed = caught.value.confirmed
             assert confirmed in (2, 4)
             assert sum(uow.version_of(u) is not None for u in users) == confirmed
             # no request starts once the failure is known; one may start while it is not
             # yet (the second request answered first, the third still connecting)
-            assert bulks in (3, 4)
+            assert len(bulks) in (3, 4)
 
             server = EmbeddedServer(port=port, data_dir=tmp_path / "data").start()
             result = await uow.commit()
