@@ -1,8 +1,10 @@
-"""Options several commands share: the registry, the entity, the wait for the cluster."""
+"""Options several commands share: the registry, the entity, the wait for the cluster, the
+log level of the long-running ones."""
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
@@ -41,6 +43,23 @@ def wait_option(command: F) -> F:
         show_default=True,
         help="Seconds to wait for the cluster to answer.",
     )(command)
+
+
+def log_level_option(command: F) -> F:
+    """`--log-level` of a long-running command (the outbox relay, the watch runner)."""
+    return click.option(
+        "--log-level",
+        type=click.Choice(["debug", "info", "warning", "error"]),
+        default="info",
+        show_default=True,
+    )(command)
+
+
+def configure_logging(level: str) -> None:
+    """Log to stderr at `level`, with time and logger name (what `--log-level` asks)."""
+    logging.basicConfig(
+        level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
 
 
 def entity_of(registry: Registry, name: str) -> type[BaseModel]:

@@ -4,18 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import datetime
-import logging
 
 import click
 
 from esorm.cli._load import load_bus, load_registry
-from esorm.cli._options import registry_option, wait_option
+from esorm.cli._options import configure_logging, log_level_option, registry_option, wait_option
 from esorm.client import ConnectionSettings, connect
 from esorm.errors import EsormError
 from esorm.mapping import Registry
 from esorm.outbox import OutboxRelay, RelayReport, serve_relay
-
-_LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
 @click.group()
@@ -44,12 +41,7 @@ def outbox() -> None:
     help="Run a pass every so many seconds until SIGINT/SIGTERM (default: one pass).",
 )
 @wait_option
-@click.option(
-    "--log-level",
-    type=click.Choice(["debug", "info", "warning", "error"]),
-    default="info",
-    show_default=True,
-)
+@log_level_option
 def relay(
     registry_spec: str,
     bus_spec: str | None,
@@ -63,7 +55,7 @@ def relay(
 ) -> None:
     """Deliver due outbox events: one bounded pass (exit 1 when some event failed), or a
     pass every --every seconds. Connects from ESORM_URL and the other ESORM_* variables."""
-    logging.basicConfig(level=log_level.upper(), format=_LOG_FORMAT)
+    configure_logging(log_level)
     registry = load_registry(registry_spec)
     spec = bus_spec or f"{registry_spec.partition(':')[0]}:bus"
     options = {"batch_size": batch_size, "max_attempts": max_attempts, "lease": lease}

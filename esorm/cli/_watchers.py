@@ -3,19 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 from typing import Any
 
 import click
 
 from esorm.cli._load import load_registry, load_watches
-from esorm.cli._options import registry_option, wait_option
+from esorm.cli._options import configure_logging, log_level_option, registry_option, wait_option
 from esorm.client import ConnectionSettings, connect
 from esorm.errors import EsormError
 from esorm.mapping import Registry
 from esorm.watchers import Mode, Watch, WatcherManager, serve
-
-_LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
 @click.group()
@@ -48,12 +45,7 @@ def watchers() -> None:
     help="How long execution history is kept ('none' keeps it all).",
 )
 @wait_option
-@click.option(
-    "--log-level",
-    type=click.Choice(["debug", "info", "warning", "error"]),
-    default="info",
-    show_default=True,
-)
+@log_level_option
 def run(
     registry_spec: str,
     watches_spec: str | None,
@@ -69,7 +61,7 @@ def run(
     Connects from ESORM_URL, ESORM_API_KEY or ESORM_USERNAME/ESORM_PASSWORD, ESORM_CA_CERTS...
     With Watcher, the watches are put into the cluster and the command returns.
     """
-    logging.basicConfig(level=log_level.upper(), format=_LOG_FORMAT)
+    configure_logging(log_level)
     registry = load_registry(registry_spec)
     module = registry_spec.partition(":")[0]
     watches = load_watches(watches_spec or f"{module}:watches")

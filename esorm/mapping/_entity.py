@@ -12,6 +12,7 @@ from typing import Annotated, Any, Generic, TypeVar
 from pydantic import BaseModel, TypeAdapter, ValidationError
 from pydantic_core import SchemaSerializer
 
+from esorm._internal.index_settings import int_setting
 from esorm.domain import new_id
 from esorm.errors import InvalidEntityError
 from esorm.mapping._annotations import type_name
@@ -113,16 +114,7 @@ class EntityMapping(Generic[E]):
     @property
     def max_result_window(self) -> int:
         """How deep `from + size` paging may go (the index setting, default 10,000)."""
-        settings = self.settings
-        nested = settings.get("index")
-        for value in (
-            settings.get("max_result_window"),
-            settings.get("index.max_result_window"),
-            nested.get("max_result_window") if isinstance(nested, Mapping) else None,
-        ):
-            if value is not None:
-                return int(value)
-        return 10_000
+        return int_setting(self.settings, "max_result_window", 10_000)
 
     @property
     def name(self) -> str:

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from esorm._internal.index_settings import int_setting
 from esorm.testing.memory._catalog import Catalog
 from esorm.testing.memory._parse import Values
 from esorm.testing.memory._types import JsonFloat
@@ -88,27 +89,9 @@ class Index:
     @property
     def max_result_window(self) -> int:
         """How deep `from + size` may go (the index setting, 10,000 by default)."""
-        settings = self.settings
-        nested = settings.get("index")
-        for value in (
-            settings.get("max_result_window"),
-            settings.get("index.max_result_window"),
-            nested.get("max_result_window") if isinstance(nested, Mapping) else None,
-        ):
-            if value is not None:
-                return int(value)
-        return 10_000
+        return int_setting(self.settings, "max_result_window", 10_000)
 
     @property
     def shards(self) -> int:
         """The number of primary shards the settings ask for (1 by default)."""
-        settings = self.settings
-        nested = settings.get("index")
-        for value in (
-            settings.get("number_of_shards"),
-            settings.get("index.number_of_shards"),
-            nested.get("number_of_shards") if isinstance(nested, Mapping) else None,
-        ):
-            if value is not None:
-                return int(value)
-        return 1
+        return int_setting(self.settings, "number_of_shards", 1)
