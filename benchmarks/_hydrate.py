@@ -4,11 +4,34 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
+from pydantic import TypeAdapter
+from typing_extensions import TypedDict
+
 from benchmarks._context import Bench
 from benchmarks._harness import Case
 from benchmarks._models import User, canned_hits, user_sources
 from esorm.repository import hydrate_all
 from esorm.uow import UnitOfWork
+
+
+class _Hit(TypedDict):
+    _id: str
+    _seq_no: int
+    _primary_term: int
+    _source: User
+
+
+class _Hits(TypedDict):
+    hits: list[_Hit]
+
+
+class _Response(TypedDict):
+    hits: _Hits
+
+
+_RESPONSE = TypeAdapter(_Response)
+"""The search response as one pydantic type, for `validate_json` straight from its bytes."""
 
 
 def _hits(bench: Bench) -> list[dict[str, Any]]:
@@ -38,6 +61,16 @@ def hydrate_cases(bench: Bench) -> list[Case]:
     async def validate(_: None) -> None:
         [User.model_validate(hit["_source"]) for hit in hits]
 
+    body = orjson.dumps({"took": 1, "timed_out": False, "hits": {"hits": hits}})
+    validate_hit = User.__pydantic_validator__.validate_python
+
+    async def parse_validate(_: None) -> None:
+        parsed = orjson.loads(body)["hits"]["hits"]
+        [validate_hit(hit["_source"]) for hit in parsed]
+
+    async def validate_json(_: None) -> None:
+        _RESPONSE.validate_json(body)
+
     async def open_uow() -> UnitOfWork:
         return await _open(bench)
 
@@ -62,6 +95,20 @@ def hydrate_cases(bench: Bench) -> list[Case]:
             open_uow,
             _close,
             note="fresh unit of work per run; entity + identity entry + snapshot",
+        ),
+        Case(
+            "orjson.loads + model_validate loop",
+            "pydantic",
+            "info",
+            parse_validate,
+            note="from the response bytes: parse, then validate each _source",
+        ),
+        Case(
+            "validate_json, typed response",
+            "pydantic",
+            "info",
+            validate_json,
+            note="from the response bytes: one validate_json over a TypedDict of the envelope",
         ),
         Case("ESORM Model.from_es", "pyesorm", "peer", pe),
         Case("dsl Document.from_es", "elasticsearch.dsl", "peer", dsl),

@@ -98,6 +98,9 @@ class EntityMapping(Generic[E]):
     """Fields whose declared type admits values that change in place (copied in snapshots)."""
     float_fields: frozenset[str] = field(default=frozenset(), repr=False)
     """Fields whose declared type can hold a float at any depth (checked for NaN on writes)."""
+    declared: frozenset[str] = field(default=frozenset(), repr=False)
+    """The entity's declared field names (its class's `model_fields`), read on every add and
+    every changed write: a class attribute lookup through pydantic costs more."""
     model_fields: frozenset[str] = field(default=frozenset(), repr=False)
     """Fields whose declared type can hold a pydantic model at any depth (dumped before an
     entity is validated again, since pydantic takes model instances as they are)."""

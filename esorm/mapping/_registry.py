@@ -276,6 +276,7 @@ class Registry:
             stored_names=stored_names,
             descriptions=collect_descriptions(entity),
             mutable=mutable_fields(entity),
+            declared=frozenset(entity.model_fields),
             float_fields=float_fields(entity),
             model_fields=model_fields_nested(entity),
             relation_fields=relation_fields(entity) or None,

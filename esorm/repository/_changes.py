@@ -188,9 +188,13 @@ def validate_entity(
         doc_id: the tracked entity's id, when it is refused at commit (not at `add`).
     """
     # a fresh dict: "before" validators may change their input in place; declared fields
-    # only, since cached properties live in `__dict__` too
-    stored = entity.__dict__
-    values = {name: stored[name] for name in type(entity).model_fields if name in stored}
+    # only, since cached properties live in `__dict__` too (one C-level copy when it holds
+    # exactly the declared fields, as it nearly always does)
+    stored, declared = entity.__dict__, mapping.declared
+    if stored.keys() == declared:
+        values = dict(stored)
+    else:
+        values = {name: stored[name] for name in declared if name in stored}
     nested = mapping.model_fields - (mapping.relation_fields or set())
     if nested:  # model instances are taken as they are: dumped, so changes in place count
         values.update(entity.model_dump(include=set(nested), round_trip=True))
