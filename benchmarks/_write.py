@@ -207,6 +207,11 @@ def large_cases(bench: Bench) -> list[Case]:
     async def esorm_add_commit(state: tuple[str, list[User]]) -> None:
         await _esorm_add_commit(bench, state[1])
 
+    async def esorm_batches(state: tuple[str, list[User]]) -> None:
+        users, size = state[1], bench.count
+        for start in range(0, len(users), size):
+            await _esorm_add_commit(bench, users[start : start + size])
+
     async def all_written(_: Any) -> None:
         index = bench.indices.user
         await bench.client.indices.refresh(index=index)
@@ -230,6 +235,15 @@ def large_cases(bench: Bench) -> list[Case]:
             esorm_add_commit,
             setup,
             note="one commit",
+            check=all_written,
+        ),
+        Case(
+            f"esorm, a unit of work per {bench.count:,}",
+            "esorm",
+            "info",
+            esorm_batches,
+            setup,
+            note="an import as a loop of units of work: each one's tracking is dropped with it",
             check=all_written,
         ),
     ]

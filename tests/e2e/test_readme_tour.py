@@ -90,6 +90,23 @@ async def test_the_tour(
             await uow.commit()
         assert [r.endpoint for r in log.requests] == ["_bulk"]
 
+    # an import: a unit of work per batch (into indices of its own)
+    async def import_users(
+        client: AsyncElasticsearch, registry: Registry, users: list[User]
+    ) -> None:
+        for start in range(0, len(users), 10_000):
+            async with UnitOfWork(client, registry) as uow:
+                uow.repository(User).add_all(users[start : start + 10_000])
+                await uow.commit()
+
+    imports = tour_registry(index_prefix + "import_")
+    await IndexManager(client, imports).create_all()
+    await import_users(
+        client, imports, [User(id=f"i{n}", first_name="I", region="eu") for n in range(20_001)]
+    )
+    await client.indices.refresh(index=imports.mapping_for(User).index)
+    assert (await client.count(index=imports.mapping_for(User).index))["count"] == 20_001
+
     # conflicts and retry
     async with BlogUnitOfWork(client, registry) as first, BlogUnitOfWork(client, registry) as other:
         (await first.users.get("42")).first_name = "First"
