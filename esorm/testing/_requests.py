@@ -57,14 +57,21 @@ class RequestLog:
 
 
 @contextmanager
-def record_requests(client: AsyncElasticsearch) -> Iterator[RequestLog]:
-    """Record every request the client (and its `.options()` copies) sends inside the block."""
+def record_requests(client: AsyncElasticsearch, *, bodies: bool = True) -> Iterator[RequestLog]:
+    """Record every request the client (and its `.options()` copies) sends inside the block.
+
+    Args:
+        bodies: keep each request's body (`RecordedRequest.body`); False records method
+            and path only, for counting requests where the bodies kept alive would
+            distort what is measured (peak memory).
+    """
     transport = client.transport
     original = transport.perform_request
     log = RequestLog()
 
     async def perform_request(method: str, target: str, **kwargs: Any) -> Any:
-        log.requests.append(RecordedRequest(method, target, kwargs.get("body")))
+        body = kwargs.get("body") if bodies else None
+        log.requests.append(RecordedRequest(method, target, body))
         log.in_flight += 1
         log.max_in_flight = max(log.max_in_flight, log.in_flight)
         try:

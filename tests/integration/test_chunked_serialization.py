@@ -83,3 +83,16 @@ async def test_chunks_are_serialized_as_sent_and_not_kept(
     async with UnitOfWork(es_client, entities) as uow:
         again = await uow.repository(Note).get_many([note.id for note in notes])
     assert [note.payload for note in again] == [{"n": n} for n in range(7)]
+
+
+async def test_requests_recorded_without_bodies_keep_none_alive(
+    es_client: AsyncElasticsearch, entities: Registry
+) -> None:
+    """How the benchmarks count requests while they measure peak memory: a recorder that
+    kept every body would hold a whole large commit's documents until it ends."""
+    notes = [Note(id=f"n{n}", text=f"note {n}") for n in range(7)]
+    async with UnitOfWork(es_client, entities, chunk_size=2) as uow:
+        uow.repository(Note).add_all(notes)
+        with record_requests(es_client, bodies=False) as counted:
+            await uow.commit()
+    assert [(r.endpoint, r.body) for r in counted.requests] == [("_bulk", None)] * 4
