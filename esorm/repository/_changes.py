@@ -190,11 +190,11 @@ def validate_entity(
     # a fresh dict: "before" validators may change their input in place; declared fields
     # only, since cached properties live in `__dict__` too (one C-level copy when it holds
     # exactly the declared fields, as it nearly always does)
-    stored, declared = entity.__dict__, mapping.declared
-    if stored.keys() == declared:
+    stored = entity.__dict__
+    if stored.keys() == mapping.declared:
         values = dict(stored)
     else:
-        values = {name: stored[name] for name in declared if name in stored}
+        values = {name: stored[name] for name in type(entity).model_fields if name in stored}
     nested = mapping.model_fields - (mapping.relation_fields or set())
     if nested:  # model instances are taken as they are: dumped, so changes in place count
         values.update(entity.model_dump(include=set(nested), round_trip=True))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import enum
 import json
+from functools import cached_property
 from typing import Annotated, Any
 
 import pytest
@@ -13,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from esorm.domain import Mapped
 from esorm.errors import InvalidEntityError
 from esorm.mapping import Registry
-from esorm.repository import Entry, IdentityMap, State, pending_changes
+from esorm.repository import Entry, IdentityMap, State, pending_changes, validate_entity
 from esorm.repository._snapshots import differs_from, take_snapshot
 from esorm.store import Write
 from esorm.uow._bulk import BulkSettings, chunk
@@ -178,6 +179,34 @@ def test_plan_refuses_values_that_validate_but_cannot_be_serialized() -> None:
     entity.value = object()  # any value validates as Any; JSON has no form for it
     with pytest.raises(InvalidEntityError, match="Anything 'x' cannot be stored"):
         planned_writes(identity)
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    name: str
+
+    @cached_property
+    def shout(self) -> str:
+        return self.name.upper()
+
+
+def test_validation_on_add_reads_declared_fields_only() -> None:
+    """A cached property's value sits in `__dict__` beside the fields; validating it as
+    input would refuse an entity that forbids extras. A field missing from `__dict__`
+    (built with `model_construct`) is refused, naming the entity."""
+    registry = Registry()
+    mapping = registry.register(Strict)
+    read = Strict(id="r", name="read")
+    assert read.shout == "READ"
+    validate_entity(mapping, read)  # valid: the property is not a field
+    with pytest.raises(InvalidEntityError, match="Strict is invalid and was not added"):
+        validate_entity(mapping, Strict.model_construct(id="c"))  # type: ignore[call-arg]
+    changed = Strict(id="s", name="s")
+    changed.__dict__["name"] = 42  # set around pydantic: the copy validates the values
+    with pytest.raises(InvalidEntityError, match="name"):
+        validate_entity(mapping, changed)
 
 
 def test_chunk_respects_count_and_bytes() -> None:
