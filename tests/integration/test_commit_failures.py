@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -43,80 +43,94 @@ def stop_at_bulk(
         client.transport.perform_request = original  # type: ignore[method-assign]
 
 
-async def test_server_stopped_mid_commit_then_restarted(tmp_path: Path) -> None:
-    """The server dies after two of five bulk requests; a later commit writes only the rest."""
-    server = EmbeddedServer(data_dir=tmp_path / "data").start()
-    port = server.port
-    client = AsyncElasticsearch(server.url, max_retries=0, request_timeout=5)
-    registry = blog_registry()
+class DyingServer:
+    """An embedded server of its own, with a users index, that a test stops and restarts on
+    the same port and data, and a client without retries that outlives both."""
+
+    def __init__(self, data: Path) -> None:
+        self._data = data
+        self.server = EmbeddedServer(data_dir=data).start()
+        self.client = AsyncElasticsearch(self.server.url, max_retries=0, request_timeout=5)
+        self.registry = blog_registry()
+        self.index = self.registry.mapping_for(User).index
+
+    def restart(self) -> None:
+        self.server = EmbeddedServer(port=self.server.port, data_dir=self._data).start()
+
+    async def stored(self) -> int:
+        await self.client.indices.refresh(index=self.index)
+        return int((await self.client.count(index=self.index))["count"])
+
+
+@pytest.fixture
+async def dying(tmp_path: Path) -> AsyncIterator[DyingServer]:
+    dying = DyingServer(tmp_path / "data")
     try:
-        await IndexManager(client, registry).create(User)
-        index = registry.mapping_for(User).index
-        uow = BlogUnitOfWork(client, registry, chunk_size=2, refresh="wait_for", bulk_concurrency=1)
-        async with uow:
-            users = [uow.users.add(User(id=f"u{i}", first_name="x")) for i in range(10)]
-            with stop_at_bulk(client, server, 3), pytest.raises(TransportFailedError) as caught:
-                await uow.commit()
-            message = str(caught.value)
-            assert caught.value.confirmed == 4
-            assert "4 of 10 operations were confirmed" in message
-            assert server.url in message or f"127.0.0.1:{port}" in message
-            assert [uow.version_of(u) is not None for u in users] == [True] * 4 + [False] * 6
-
-            server = EmbeddedServer(port=port, data_dir=tmp_path / "data").start()
-            with record_requests(client) as log:
-                result = await uow.commit()
-            assert result.created == 6
-            sent = [
-                line["create"]["_id"]
-                for r in log.to("_bulk")
-                for line in r.ndjson()
-                if "create" in line
-            ]
-            assert sent == [f"u{i}" for i in range(4, 10)]
-        await client.indices.refresh(index=index)
-        assert (await client.count(index=index))["count"] == 10
+        await IndexManager(dying.client, dying.registry).create(User)
+        yield dying
     finally:
-        await client.close()
-        server.stop()
+        await dying.client.close()
+        dying.server.stop()
 
 
-async def test_server_stopped_with_two_requests_in_flight_then_restarted(tmp_path: Path) -> None:
+async def test_server_stopped_mid_commit_then_restarted(dying: DyingServer) -> None:
+    """The server dies after two of five bulk requests; a later commit writes only the rest."""
+    client, url, port = dying.client, dying.server.url, dying.server.port
+    uow = BlogUnitOfWork(
+        client, dying.registry, chunk_size=2, refresh="wait_for", bulk_concurrency=1
+    )
+    async with uow:
+        users = [uow.users.add(User(id=f"u{i}", first_name="x")) for i in range(10)]
+        with stop_at_bulk(client, dying.server, 3), pytest.raises(TransportFailedError) as caught:
+            await uow.commit()
+        message = str(caught.value)
+        assert caught.value.confirmed == 4
+        assert "4 of 10 operations were confirmed" in message
+        assert url in message or f"127.0.0.1:{port}" in message
+        assert [uow.version_of(u) is not None for u in users] == [True] * 4 + [False] * 6
+
+        dying.restart()
+        with record_requests(client) as log:
+            result = await uow.commit()
+        assert result.created == 6
+        sent = [
+            line["create"]["_id"]
+            for r in log.to("_bulk")
+            for line in r.ndjson()
+            if "create" in line
+        ]
+        assert sent == [f"u{i}" for i in range(4, 10)]
+    assert await dying.stored() == 10
+
+
+async def test_server_stopped_with_two_requests_in_flight_then_restarted(
+    dying: DyingServer,
+) -> None:
     """With two requests in flight, the server dies as the third starts: the commit reports
     what it confirmed, the request whose answer was lost is read back by the next commit
     after the restart, and every document is stored once."""
-    server = EmbeddedServer(data_dir=tmp_path / "data").start()
-    port = server.port
-    client = AsyncElasticsearch(server.url, max_retries=0, request_timeout=5)
-    registry = blog_registry()
-    try:
-        await IndexManager(client, registry).create(User)
-        index = registry.mapping_for(User).index
-        uow = BlogUnitOfWork(client, registry, chunk_size=2, bulk_concurrency=2)
-        async with uow:
-            users = [uow.users.add(User(id=f"u{i}", first_name="x")) for i in range(10)]
-            with (
-                stop_at_bulk(client, server, 3) as bulks,
-                pytest.raises(TransportFailedError) as caught,
-            ):
-                await uow.commit()
-            confirmed = caught.value.confirmed
-            assert confirmed in (2, 4)
-            assert sum(uow.version_of(u) is not None for u in users) == confirmed
-            # no request starts once the failure is known; one may start while it is not
-            # yet (the second request answered first, the third still connecting)
-            assert len(bulks) in (3, 4)
+    client = dying.client
+    uow = BlogUnitOfWork(client, dying.registry, chunk_size=2, bulk_concurrency=2)
+    async with uow:
+        users = [uow.users.add(User(id=f"u{i}", first_name="x")) for i in range(10)]
+        with (
+            stop_at_bulk(client, dying.server, 3) as bulks,
+            pytest.raises(TransportFailedError) as caught,
+        ):
+            await uow.commit()
+        confirmed = caught.value.confirmed
+        assert confirmed in (2, 4)
+        assert sum(uow.version_of(u) is not None for u in users) == confirmed
+        # no request starts once the failure is known; one may start while it is not
+        # yet (the second request answered first, the third still connecting)
+        assert len(bulks) in (3, 4)
 
-            server = EmbeddedServer(port=port, data_dir=tmp_path / "data").start()
-            result = await uow.commit()
-            assert result.created == 10 - confirmed
-            assert all(uow.version_of(u) is not None for u in users)
-            assert (await uow.commit()).written == 0
-        await client.indices.refresh(index=index)
-        assert (await client.count(index=index))["count"] == 10
-    finally:
-        await client.close()
-        server.stop()
+        dying.restart()
+        result = await uow.commit()
+        assert result.created == 10 - confirmed
+        assert all(uow.version_of(u) is not None for u in users)
+        assert (await uow.commit()).written == 0
+    assert await dying.stored() == 10
 
 
 async def test_rejected_items_are_retried_with_backoff_then_reported(
